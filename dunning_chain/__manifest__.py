@@ -1,0 +1,33 @@
+{
+    "name": "Dunning Chains",
+    "version": "19.0.1.0.0",
+    "summary": "Chase overdue customer invoices with escalation chains: e-mail, letter, "
+               "phone call, certified letter and hand-off, fully recorded",
+    "category": "Accounting/Accounting",
+    "author": "Dunning Chains contributors",
+    "website": "https://github.com/dunning-chains/dunning-chains",
+    "license": "LGPL-3",
+    "depends": ["account", "mail", "resource"],
+    "external_dependencies": {"python": ["holidays"]},
+    "data": [
+        "security/dunning_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/mail_template_data.xml",
+        "data/dunning_policy_data.xml",
+        "data/ir_cron_data.xml",
+        "report/dunning_letter_report.xml",
+        "wizard/dunning_pause_wizard_views.xml",
+        "views/dunning_communication_views.xml",
+        "views/dunning_policy_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/dunning_menus.xml",
+    ],
+    "demo": [
+        "demo/dunning_demo.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

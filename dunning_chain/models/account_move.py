@@ -1,0 +1,161 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    dunning_level_id = fields.Many2one(
+        "dunning.level", string="Dunning Level", copy=False, readonly=True, index="btree_not_null",
+        help="The last level of the chain reached by this invoice.")
+    dunning_due_date = fields.Date(
+        copy=False, readonly=True,
+        help="Due date (oldest unpaid instalment) for which the level was reached; when an "
+             "instalment is paid the chain starts over for the next one.")
+    dunning_last_date = fields.Datetime(string="Last Reminder", copy=False, readonly=True)
+    dunning_excluded = fields.Boolean(
+        string="Excluded from Dunning", copy=False, tracking=True,
+        help="Never remind the customer of this invoice.")
+    dunning_exclusion_reason = fields.Char(copy=False, tracking=True)
+    dunning_promise_date = fields.Date(string="Promised Payment Date", copy=False, tracking=True)
+    dunning_promise_state = fields.Selection(
+        [("none", "No promise"), ("open", "Promised"), ("kept", "Kept"), ("broken", "Broken")],
+        default="none", copy=False, tracking=True, string="Promise")
+    dunning_dispute_state = fields.Selection(
+        [("none", "No dispute"), ("open", "Disputed"), ("accepted", "Accepted"),
+         ("rejected", "Rejected")],
+        default="none", copy=False, tracking=True, string="Dispute")
+    dunning_dispute_reason = fields.Text(copy=False)
+    dunning_paused_until = fields.Date(
+        copy=False, tracking=True,
+        help="No reminder for this invoice until after this date (e.g. a promise to pay).")
+    dunning_communication_line_ids = fields.One2many(
+        "dunning.communication.line", "move_id", string="Dunning History")
+    dunning_communication_count = fields.Integer(compute="_compute_dunning_communication_count")
+
+    _dunning_open_idx = models.Index(
+        "(company_id, commercial_partner_id) WHERE state = 'posted' "
+        "AND move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')")
+
+    @api.constrains("dunning_excluded", "dunning_exclusion_reason")
+    def _check_dunning_exclusion_reason(self):
+        for move in self:
+            if move.dunning_excluded and not move.dunning_exclusion_reason:
+                raise UserError(self.env._("Say why invoice %s is excluded from dunning.",
+                                           move.display_name))
+
+    def _compute_dunning_communication_count(self):
+        counts = dict(self.env["dunning.communication.line"]._read_group(
+            [("move_id", "in", self.ids)], ["move_id"], ["communication_id:count_distinct"]))
+        for move in self:
+            move.dunning_communication_count = counts.get(move, 0)
+
+    def _dunning_level_reached(self, levels, due_date, today):
+        """The level this invoice should get now, or (False, reason) when nothing is due.
+
+        Levels whose date has passed are *reached*; only the latest is sent (an invoice found 40
+        days late gets the +30 level, not every earlier one in a burst). A broken promise moves
+        to the next level at once.
+        """
+        self.ensure_one()
+        current = self.dunning_level_id if self.dunning_due_date == due_date else \
+            self.env["dunning.level"]
+        if current and current.is_final:
+            return False, ""
+        days = (today - due_date).days
+        reached = levels.filtered(lambda lvl: lvl.offset_days <= days)
+        target = reached[-1:] if reached else self.env["dunning.level"]
+        later = levels.filtered(lambda lvl: not current or lvl.offset_days > current.offset_days)
+        promise_broken = (self.dunning_promise_state == "open"
+                          and self.dunning_promise_date and self.dunning_promise_date < today)
+        if promise_broken:
+            if not target or (current and target.offset_days <= current.offset_days):
+                target = later[:1]
+            if target:
+                return target, self.env._("payment promised for %(date)s was not received",
+                                          date=self.dunning_promise_date)
+            return False, ""
+        if not target or (current and target.offset_days <= current.offset_days):
+            return False, ""
+        if days < 0:
+            why = self.env._("due in %s days", -days)
+        elif days == 0:
+            why = self.env._("due today")
+        else:
+            why = self.env._("%s days overdue", days)
+        skipped = levels.filtered(
+            lambda lvl: lvl.offset_days < target.offset_days
+            and (not current or lvl.offset_days > current.offset_days))
+        if skipped:
+            why += self.env._(" (earlier steps skipped: the level reached is sent, not a burst)")
+        return target, why
+
+    def action_dunning_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_chain.action_dunning_communication")
+        action["domain"] = [("line_ids.move_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_dunning_promise(self):
+        return self._dunning_open_pause_wizard("promise")
+
+    def action_dunning_dispute(self):
+        return self._dunning_open_pause_wizard("dispute")
+
+    def _dunning_open_pause_wizard(self, kind):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "dunning.pause.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Promise to pay") if kind == "promise" else self.env._("Dispute"),
+            "context": {"default_move_ids": self.ids, "default_kind": kind},
+        }
+
+    def action_dunning_resolve_dispute(self):
+        """Accept (e.g. a credit note follows) or reject a dispute: the chain resumes."""
+        accept = self.env.context.get("dunning_accept")
+        for move in self.filtered(lambda m: m.dunning_dispute_state == "open"):
+            move.dunning_dispute_state = "accepted" if accept else "rejected"
+            move.message_post(body=self.env._(
+                "Dispute accepted: the reminders for this invoice stay stopped." if accept
+                else "Dispute rejected: the reminders resume."))
+            if accept:
+                move.write({"dunning_excluded": True,
+                            "dunning_exclusion_reason": self.env._("Dispute accepted")})
+        return True
+
+    def _dunning_promise(self, promise_date, note=""):
+        today = fields.Date.context_today(self)
+        for move in self:
+            partner = move.commercial_partner_id
+            policy = partner._dunning_policy(move.company_id)
+            max_days = policy.max_promise_days if policy else 30
+            if promise_date < today:
+                raise UserError(self.env._("A promised payment date cannot be in the past."))
+            if promise_date > today + timedelta(days=max_days):
+                raise UserError(self.env._(
+                    "A promise can be at most %(days)s days ahead (until %(date)s).",
+                    days=max_days, date=today + timedelta(days=max_days)))
+            move.write({"dunning_promise_date": promise_date, "dunning_promise_state": "open",
+                        "dunning_paused_until": promise_date})
+            move.message_post(body=self.env._(
+                "Payment promised for %(date)s. %(note)s", date=promise_date, note=note or ""))
+
+    def _dunning_dispute(self, reason):
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the invoice is disputed."))
+        for move in self:
+            move.write({"dunning_dispute_state": "open", "dunning_dispute_reason": reason})
+            move.message_post(body=self.env._("Invoice disputed: %s", reason))
+            partner = move.commercial_partner_id
+            policy = partner._dunning_policy(move.company_id)
+            user = (policy.collector_id if policy and policy.collector_id.active else
+                    move.invoice_user_id if move.invoice_user_id.active else self.env.user)
+            move.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=user.id,
+                summary=self.env._("Dispute to resolve"), note=reason)

@@ -1,0 +1,706 @@
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_amount, format_date
+
+from .dunning_level_channel import CHANNELS
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("to_review", "To Review"),
+    ("scheduled", "Scheduled"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+DELIVERY_STATES = [
+    ("none", "Not sent"),
+    ("pending", "Pending"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("opened", "Opened"),
+    ("to_post", "To print and post"),
+    ("posted", "Posted"),
+    ("task", "Task assigned"),
+    ("done", "Done"),
+    ("bounced", "Bounced"),
+    ("error", "Error"),
+]
+# What was sent: frozen once the communication is sent (evidence, see _dunning_compute_hash).
+SNAPSHOT_FIELDS = {
+    "partner_id", "level_id", "policy_id", "channel", "line_ids", "subject", "body",
+    "recipients", "attachment_ids", "sent_at", "amount_total", "hash", "previous_hash",
+    "company_id", "scheduled_at",
+}
+SEND_BATCH_SIZE = 50
+
+
+class DunningCommunication(models.Model):
+    """One contact with one customer: a level of its chain, through one channel.
+
+    Created *scheduled* (or *to review*) by the planner with the moment it may leave and the
+    reason for that moment; sent at most once by the sender, which keeps a snapshot of what
+    left and chains its hash to the customer's previous communication.
+    """
+
+    _name = "dunning.communication"
+    _description = "Dunning Communication"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "scheduled_at desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, default="/")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
+                                 default=lambda self: self.env.company)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True,
+                                 index=True, ondelete="restrict")
+    policy_id = fields.Many2one("dunning.policy", required=True, readonly=True, ondelete="restrict")
+    level_id = fields.Many2one("dunning.level", required=True, readonly=True, ondelete="restrict",
+                               index=True)
+    level_offset = fields.Integer(related="level_id.offset_days", string="Level Days")
+    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    channel_config_id = fields.Many2one("dunning.level.channel", readonly=True, ondelete="set null")
+    state = fields.Selection(STATES, default="scheduled", required=True, readonly=True,
+                             tracking=True, index=True)
+    scheduled_at = fields.Datetime(string="Planned For", readonly=True, index=True,
+                                   help="The moment the message may leave (server time).")
+    scheduled_local = fields.Char(string="Planned (customer's time)",
+                                  compute="_compute_scheduled_local")
+    partner_tz = fields.Char(string="Customer Time Zone", readonly=True)
+    schedule_reason = fields.Char(string="Why Then", readonly=True,
+                                  help="Why the message is planned for this moment.")
+    reason = fields.Text(string="Why", readonly=True,
+                         help="Why this level was reached (days overdue, promise broken...).")
+    sent_at = fields.Datetime(readonly=True, copy=False)
+    line_ids = fields.One2many("dunning.communication.line", "communication_id", string="Invoices",
+                               readonly=True)
+    invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids",
+                                   search="_search_invoice_ids", string="Invoices Covered")
+    invoice_count = fields.Integer(compute="_compute_invoice_ids")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount_total = fields.Monetary(string="Amount Due", readonly=True,
+                                   help="Total residual of the covered invoices, company currency.")
+    # snapshot of what left
+    subject = fields.Char(readonly=True, copy=False)
+    body = fields.Html(readonly=True, copy=False, sanitize=False)
+    recipients = fields.Char(readonly=True, copy=False)
+    attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True,
+                                      copy=False)
+    mail_message_id = fields.Many2one("mail.message", readonly=True, copy=False, index="btree_not_null")
+    delivery_state = fields.Selection(DELIVERY_STATES, default="none", readonly=True, copy=False,
+                                      tracking=True)
+    failure_reason = fields.Text(readonly=True, copy=False)
+    tracking_reference = fields.Char(
+        copy=False, tracking=True,
+        help="Certified letters and burofax: the postal tracking / proof-of-delivery reference.")
+    previous_hash = fields.Char(readonly=True, copy=False)
+    hash = fields.Char(readonly=True, copy=False, help="SHA-256 of this communication's snapshot "
+                       "chained to the customer's previous communication: tampering shows.")
+    activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
+
+    # ------------------------------------------------------------------ computes
+    @api.depends("line_ids.move_id")
+    def _compute_invoice_ids(self):
+        for comm in self:
+            comm.invoice_ids = comm.line_ids.move_id
+            comm.invoice_count = len(comm.invoice_ids)
+
+    def _search_invoice_ids(self, operator, value):
+        return [("line_ids.move_id", operator, value)]
+
+    @api.depends("scheduled_at", "partner_tz")
+    def _compute_scheduled_local(self):
+        for comm in self:
+            if not comm.scheduled_at:
+                comm.scheduled_local = False
+                continue
+            tz = comm.partner_tz or comm.partner_id.tz or "UTC"
+            local = fields.Datetime.context_timestamp(comm.with_context(tz=tz), comm.scheduled_at)
+            comm.scheduled_local = f"{local:%a %d %b %Y %H:%M} ({tz})"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        seq = self.env["ir.sequence"]
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = seq.next_by_code("dunning.communication") or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        frozen = SNAPSHOT_FIELDS.intersection(vals)
+        if frozen and not self.env.context.get("dunning_sending"):
+            if any(comm.state == "sent" for comm in self):
+                raise UserError(self.env._(
+                    "A sent communication is a record of what the customer received: it cannot "
+                    "be changed (%s).", ", ".join(sorted(frozen))))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        if any(comm.state == "sent" for comm in self):
+            raise UserError(self.env._("Sent communications are kept as evidence: they cannot be "
+                                       "deleted."))
+
+    # ------------------------------------------------------------------ user actions
+    def action_approve(self):
+        """Review mode: approve the planned messages (in bulk from the list)."""
+        to_approve = self.filtered(lambda c: c.state == "to_review")
+        to_approve.write({"state": "scheduled"})
+        return True
+
+    def action_cancel(self):
+        for comm in self.filtered(lambda c: c.state in ("to_review", "scheduled", "failed")):
+            comm.state = "cancelled"
+            # the invoices go back to the level they had before this step was planned
+            for line in comm.line_ids:
+                if line.move_id.dunning_level_id == comm.level_id:
+                    line.move_id.dunning_level_id = line.previous_level_id
+        return True
+
+    def action_retry(self):
+        """Failed communications: plan them again for now (after fixing the cause)."""
+        failed = self.filtered(lambda c: c.state == "failed")
+        failed.write({"state": "scheduled", "failure_reason": False,
+                      "scheduled_at": fields.Datetime.now(),
+                      "schedule_reason": self.env._("Retry requested by %s", self.env.user.name)})
+        failed.activity_id.action_feedback(feedback=self.env._("Retried"))
+        return True
+
+    def action_send_now(self):
+        """Send the selected scheduled communications now (skipping the planned moment)."""
+        self.filtered(lambda c: c.state == "scheduled")._dunning_send_batch()
+        return True
+
+    def action_mark_posted(self):
+        self.filtered(lambda c: c.delivery_state == "to_post").write({"delivery_state": "posted"})
+        return True
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action.update({"domain": [("id", "in", self.invoice_ids.ids)], "context": {"create": False}})
+        return action
+
+    def action_verify_hash_chain(self):
+        """Recompute the hash chain of the customers of these communications."""
+        broken = self._dunning_broken_links()
+        if broken:
+            raise UserError(self.env._(
+                "The record was altered: the hash of %s does not match its content or its "
+                "predecessor.", ", ".join(broken.mapped("name"))))
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "title": self.env._("Record intact"),
+            "message": self.env._("Every sent communication matches its hash."),
+        }}
+
+    # ------------------------------------------------------------------ the run
+    @api.model
+    def _cron_dunning_run(self):
+        """Scheduled action: plan, then send what is due, committing progress as it goes."""
+        self._dunning_thank_paid()
+        self._dunning_plan()
+        self._dunning_send_due(commit=True)
+
+    # ---------------------------------------------------------------- planning
+    @api.model
+    def _dunning_candidates(self, today, companies):
+        """Open posted customer invoices whose oldest unpaid instalment falls within reach of the
+        earliest level. One SQL query (partial index on account_move), no ORM loop."""
+        min_offset = self.env["dunning.level"].search(
+            [], order="offset_days", limit=1).offset_days or 0
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "reconciled", "amount_residual", "date_maturity"])
+        self.env["account.move"].flush_model([
+            "state", "move_type", "payment_state", "company_id", "commercial_partner_id",
+            "dunning_excluded", "dunning_paused_until", "dunning_dispute_state",
+            "dunning_level_id", "dunning_due_date"])
+        self.env.cr.execute(SQL("""
+            SELECT m.id, m.commercial_partner_id, m.company_id, MIN(l.date_maturity),
+                   SUM(l.amount_residual)
+              FROM account_move m
+              JOIN account_move_line l
+                ON l.move_id = m.id AND l.display_type = 'payment_term'
+               AND NOT l.reconciled AND l.amount_residual > 0
+             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.company_id = ANY(%(companies)s)
+               AND NOT COALESCE(m.dunning_excluded, FALSE)
+               AND COALESCE(m.dunning_dispute_state, 'none') != 'open'
+               AND (m.dunning_paused_until IS NULL OR m.dunning_paused_until < %(today)s)
+               AND NOT EXISTS (
+                   SELECT 1 FROM dunning_communication_line cl
+                     JOIN dunning_communication c ON c.id = cl.communication_id
+                    WHERE cl.move_id = m.id AND c.state IN ('to_review', 'scheduled'))
+             GROUP BY m.id
+            HAVING MIN(l.date_maturity) <= %(horizon)s
+        """, companies=companies.ids, today=today, horizon=today - timedelta(days=min_offset)))
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _dunning_plan(self, today=None, companies=None, dry_run=False):
+        """Decide each open invoice's level and plan one communication per customer, level and
+        channel. Idempotent: invoices with a communication still planned are left alone.
+
+        :return: the planned communications (or, with dry_run, a list of dicts describing them)
+        """
+        today = today or fields.Date.context_today(self)
+        companies = companies or self.env["res.company"].search([])
+        rows = self._dunning_candidates(today, companies)
+        if not rows:
+            return [] if dry_run else self.browse()
+        moves = self.env["account.move"].browse([r[0] for r in rows])
+        moves.fetch(["dunning_level_id", "dunning_due_date", "dunning_promise_date",
+                     "dunning_promise_state", "commercial_partner_id", "company_id"])
+        partners = moves.commercial_partner_id
+        late_days = partners._dunning_average_days_late()
+
+        by_partner = defaultdict(list)
+        for move_id, partner_id, company_id, due_date, residual in rows:
+            by_partner[(partner_id, company_id)].append((move_id, due_date))
+
+        plans = []  # (partner, company, policy, level, [(move, due, reason, previous_level)])
+        for (partner_id, company_id), items in by_partner.items():
+            partner = self.env["res.partner"].browse(partner_id)
+            company = self.env["res.company"].browse(company_id)
+            policy = partner.with_company(company)._dunning_policy(company)
+            if not policy or partner.dunning_excluded:
+                continue
+            levels = policy._levels_by_offset()
+            is_late_payer = late_days.get(partner_id, 0.0) > policy.late_payer_days
+            eligible = levels.filtered(lambda lvl: not lvl.late_payers_only or is_late_payer)
+            per_level = defaultdict(list)
+            for move_id, due_date in items:
+                move = moves.browse(move_id)
+                level, reason = move._dunning_level_reached(eligible, due_date, today)
+                if level:
+                    per_level[level].append((move, due_date, reason))
+            if not per_level:
+                continue
+            if policy.minimum_amount:
+                total = sum(m.amount_residual_signed for lvl in per_level.values() for m, *_ in lvl)
+                if company.currency_id.compare_amounts(total, policy.minimum_amount) < 0:
+                    continue
+            for level, entries in per_level.items():
+                if policy.grouping == "invoice":
+                    for entry in entries:
+                        plans.append((partner, company, policy, level, [entry]))
+                else:
+                    plans.append((partner, company, policy, level, entries))
+
+        if dry_run:
+            return [{
+                "partner": partner, "level": level, "invoices": [e[0] for e in entries],
+                "amount": sum(e[0].amount_residual_signed for e in entries),
+                "reason": "; ".join(e[2] for e in entries),
+                "channels": level.channel_summary,
+            } for partner, company, policy, level, entries in plans]
+        return self._dunning_create_planned(plans, today)
+
+    def _dunning_create_planned(self, plans, today):
+        vals_list = []
+        move_levels = {}
+        now = fields.Datetime.now()
+        for partner, company, policy, level, entries in plans:
+            state = "to_review" if level._needs_review() else "scheduled"
+            reason = "\n".join(f"{move.name}: {why}" for move, _due, why in entries)
+            lines = [fields.Command.create({
+                "move_id": move.id,
+                "previous_level_id": move.dunning_level_id.id,
+                "due_date": due,
+            }) for move, due, _why in entries]
+            for move, due, _why in entries:
+                move_levels[move] = (level, due)
+            for channel in level.channel_ids:
+                scheduled_at, tz, why_then = self._dunning_plan_moment(partner, company, policy,
+                                                                       channel.channel, now)
+                vals_list.append({
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "policy_id": policy.id,
+                    "level_id": level.id,
+                    "channel": channel.channel,
+                    "channel_config_id": channel.id,
+                    "state": state,
+                    "scheduled_at": scheduled_at,
+                    "partner_tz": tz,
+                    "schedule_reason": why_then,
+                    "reason": reason,
+                    "line_ids": lines,
+                })
+        comms = self.create(vals_list)
+        comms.line_ids._dunning_refresh_amounts()
+        for comm in comms:
+            comm.amount_total = sum(comm.line_ids.mapped("amount_residual_company"))
+        for move, (level, due) in move_levels.items():
+            vals = {"dunning_level_id": level.id, "dunning_due_date": due}
+            if move.dunning_promise_state == "open" and move.dunning_promise_date \
+                    and move.dunning_promise_date < today:
+                vals["dunning_promise_state"] = "broken"
+            move.write(vals)
+        return comms
+
+    def _dunning_plan_moment(self, partner, company, policy, channel, now):
+        """When may this message leave? Returns (naive UTC datetime, time zone, reason).
+        The send-window rules refine this; without them, as soon as possible."""
+        tz = partner.tz or company.partner_id.tz or self.env.user.tz or "UTC"
+        return now, tz, self.env._("As soon as possible")
+
+    # ---------------------------------------------------------------- sending
+    @api.model
+    def _dunning_send_due(self, commit=False, limit=None):
+        """Send every scheduled communication whose moment has come, in batches. With commit,
+        progress is committed after each batch (cron progress API), so an interrupted run loses
+        at most one batch, which the next run sends: nothing leaves twice."""
+        domain = [("state", "=", "scheduled"), ("scheduled_at", "<=", fields.Datetime.now())]
+        todo = self.search(domain, order="scheduled_at, id", limit=limit)
+        done = 0
+        for start in range(0, len(todo), SEND_BATCH_SIZE):
+            batch = todo[start:start + SEND_BATCH_SIZE]
+            batch._dunning_send_batch()
+            done += len(batch)
+            if commit:
+                left = self.env["ir.cron"]._commit_progress(len(batch), remaining=len(todo) - done)
+                if not left:
+                    break
+        return done
+
+    def _dunning_send_batch(self):
+        """Send these communications. Rows locked by another run are skipped (that run sends
+        them); rows no longer scheduled once locked are skipped too: at most once."""
+        locked = self.try_lock_for_update()
+        for comm in locked.sorted(lambda c: (c.scheduled_at or fields.Datetime.now(), c.id)):
+            comm.invalidate_recordset(["state"])
+            if comm.state != "scheduled":
+                continue
+            comm._dunning_send_one()
+
+    def _dunning_send_one(self):
+        self.ensure_one()
+        self.line_ids._dunning_refresh_amounts()
+        open_lines = self.line_ids.filtered(lambda l: l.is_open)
+        if not open_lines:
+            self.with_context(dunning_sending=True).write({
+                "state": "cancelled",
+                "failure_reason": self.env._("Every invoice was paid or settled before sending."),
+            })
+            return
+        method = getattr(self, f"_dunning_send_{self.channel}", None)
+        try:
+            with self.env.cr.savepoint():
+                if method is None:
+                    raise UserError(self.env._("No sender for the channel '%s'.", self.channel))
+                result = method() or {}
+                self._dunning_mark_sent(result)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
+            _logger.info("Dunning communication %s failed: %s", self.name, exc)
+            self._dunning_mark_failed(exc)
+
+    def _dunning_mark_sent(self, result):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        vals = {
+            "state": "sent",
+            "sent_at": now,
+            "amount_total": sum(self.line_ids.filtered("is_open").mapped("amount_residual_company")),
+            "delivery_state": result.get("delivery_state", "sent"),
+        }
+        for key in ("subject", "body", "recipients", "mail_message_id", "activity_id"):
+            if key in result:
+                vals[key] = result[key]
+        if result.get("attachment_ids"):
+            vals["attachment_ids"] = [fields.Command.set(result["attachment_ids"])]
+        comm = self.with_context(dunning_sending=True)
+        comm.write(vals)
+        previous = self.search([
+            ("partner_id", "=", self.partner_id.id), ("state", "=", "sent"),
+            ("hash", "!=", False), ("id", "!=", self.id),
+        ], order="sent_at desc, id desc", limit=1)
+        comm.write({"previous_hash": previous.hash or "", "hash": False})
+        comm.write({"hash": self._dunning_compute_hash()})
+        for line in self.line_ids:
+            line.move_id.dunning_last_date = now
+        self._dunning_log_in_chatter()
+
+    def _dunning_mark_failed(self, exc):
+        self.ensure_one()
+        reason = exc.args[0] if isinstance(exc, UserError) and exc.args else str(exc)
+        comm = self.with_context(dunning_sending=True)
+        comm.write({"state": "failed", "failure_reason": reason, "delivery_state": "error"})
+        user = self._dunning_responsible_user()
+        activity = self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Dunning message failed: %s", self.partner_id.display_name),
+            note=escape(reason),
+            user_id=user.id,
+        )
+        comm.activity_id = activity
+        body = Markup("<p>%s</p><p>%s</p>") % (
+            self.env._("%(level)s by %(channel)s could not be sent.",
+                       level=self.level_id.name, channel=self._channel_label()),
+            reason,
+        )
+        self.partner_id._message_log(body=body)
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _dunning_responsible_user(self):
+        """Who fixes problems and makes calls: the policy's collector, else the customer's
+        salesperson, else the administrator."""
+        self.ensure_one()
+        candidates = [self.policy_id.collector_id, self.partner_id.user_id]
+        for user in candidates:
+            if user and user.active:
+                return user
+        return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+
+    def _channel_label(self):
+        return dict(self._fields["channel"]._description_selection(self.env)).get(self.channel)
+
+    def _dunning_log_in_chatter(self):
+        """Post a note on the customer and on each covered invoice, linking here."""
+        self.ensure_one()
+        link = Markup('<a href="#" data-oe-model="dunning.communication" data-oe-id="%s">%s</a>') % (
+            self.id, self.name)
+        body = Markup("<p>%s %s</p>") % (
+            self.env._("%(level)s sent by %(channel)s: %(amount)s due.",
+                       level=self.level_id.name, channel=self._channel_label(),
+                       amount=format_amount(self.env, self.amount_total, self.currency_id)),
+            link,
+        )
+        attachments = self.attachment_ids.ids
+        self.partner_id._message_log(body=body, attachment_ids=attachments)
+        for move in self.invoice_ids:
+            move._message_log(body=body)
+
+    # ---------------------------------------------------------------- channels
+    def _dunning_recipients(self):
+        """Where e-mail goes: the customer's contacts marked for dunning, else the customer."""
+        partner = self.partner_id
+        contacts = partner.child_ids.filtered(lambda p: p.dunning_contact and p.email)
+        recipients = contacts or (partner if partner.email else partner.browse())
+        if not recipients:
+            raise UserError(self.env._("%s has no e-mail address.", partner.display_name))
+        return recipients
+
+    def _dunning_render(self, template):
+        """Subject and body of a template for this communication, in the customer's language."""
+        lang = self.partner_id.lang or self.env.lang
+        comm = self.with_context(lang=lang)
+        try:
+            subject = template.with_context(lang=lang)._render_field(
+                "subject", comm.ids, compute_lang=True)[self.id]
+            body = template.with_context(lang=lang)._render_field(
+                "body_html", comm.ids, compute_lang=True)[self.id]
+        except Exception as exc:
+            raise UserError(self.env._("The template '%(tpl)s' could not be rendered: %(err)s",
+                                       tpl=template.name, err=exc)) from exc
+        return subject, body
+
+    def _dunning_invoice_attachments(self):
+        attachments = self.env["ir.attachment"]
+        for move in self.line_ids.filtered("is_open").move_id:
+            if move.invoice_pdf_report_id:
+                attachments |= move.invoice_pdf_report_id
+                continue
+            content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
+                "account.account_invoices", [move.id])
+            attachments |= self.env["ir.attachment"].create({
+                "name": f"{move._get_invoice_report_filename()}",
+                "raw": content, "res_model": "account.move", "res_id": move.id,
+                "mimetype": "application/pdf",
+            })
+        return attachments
+
+    def _dunning_letter_attachment(self, title=None):
+        content, _fmt = self.env["ir.actions.report"].with_context(
+            lang=self.partner_id.lang or self.env.lang)._render_qweb_pdf(
+            "dunning_chain.action_report_dunning_letter", [self.id])
+        name = (title or self.env._("Reminder")) + f" {self.name}.pdf"
+        return self.env["ir.attachment"].create({
+            "name": name.replace("/", "-"), "raw": content, "mimetype": "application/pdf",
+            "res_model": self._name, "res_id": self.id,
+        })
+
+    def _dunning_send_mail(self, template, attachments):
+        recipients = self._dunning_recipients()
+        subject, body = self._dunning_render(template)
+        message = self.with_context(lang=self.partner_id.lang).message_post(
+            body=body, subject=subject, partner_ids=recipients.ids,
+            attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
+            message_type="comment", email_from=template._render_field(
+                "email_from", self.ids)[self.id] or None,
+        )
+        return {
+            "subject": subject, "body": body, "mail_message_id": message.id,
+            "recipients": ", ".join(recipients.mapped("email_formatted")),
+            "attachment_ids": attachments.ids, "delivery_state": "sent",
+        }
+
+    def _dunning_send_email(self):
+        config = self.channel_config_id
+        template = config.mail_template_id
+        if not template:
+            raise UserError(self.env._("Level '%s' has no e-mail template.", self.level_id.name))
+        attachments = self._dunning_invoice_attachments() if config.attach_invoices \
+            else self.env["ir.attachment"]
+        return self._dunning_send_mail(template, attachments)
+
+    def _dunning_send_letter(self):
+        letter = self._dunning_letter_attachment(self.env._("Reminder letter"))
+        config = self.channel_config_id
+        if config.mail_template_id:
+            result = self._dunning_send_mail(config.mail_template_id, letter)
+            result["delivery_state"] = "sent"
+            return result
+        body = self.env["ir.qweb"]._render("dunning_chain.dunning_letter_summary", {"comm": self})
+        self.message_post(body=body, attachment_ids=letter.ids, subtype_xmlid="mail.mt_note")
+        return {"subject": self.env._("Reminder letter"), "body": body,
+                "recipients": self.partner_id._display_address(without_company=False),
+                "attachment_ids": letter.ids, "delivery_state": "to_post"}
+
+    def _dunning_task_user(self):
+        """Who gets a call or posting task; an archived salesperson is a failure to fix."""
+        config = self.channel_config_id
+        if config.activity_user_id:
+            user = config.activity_user_id
+        elif self.partner_id.user_id:
+            user = self.partner_id.user_id
+        else:
+            user = self.policy_id.collector_id
+        if user and not user.active:
+            raise UserError(self.env._(
+                "%(user)s, who should handle %(customer)s, is archived: assign another "
+                "salesperson or collector.", user=user.name, customer=self.partner_id.display_name))
+        return user or self._dunning_responsible_user()
+
+    def _dunning_task(self, activity_xmlid, summary, intro, attachments=None):
+        user = self._dunning_task_user()
+        body = self.env["ir.qweb"]._render("dunning_chain.dunning_task_note",
+                                           {"comm": self, "intro": intro})
+        activity = self.partner_id.activity_schedule(
+            activity_xmlid, summary=summary, note=body, user_id=user.id,
+            date_deadline=fields.Date.context_today(self),
+        )
+        return {"subject": summary, "body": body, "recipients": user.name,
+                "activity_id": activity.id, "delivery_state": "task",
+                "attachment_ids": attachments.ids if attachments else []}
+
+    def _dunning_send_call(self):
+        return self._dunning_task(
+            "mail.mail_activity_data_call",
+            self.env._("Call %s about overdue invoices", self.partner_id.display_name),
+            self.env._("Please call the customer: the invoices below are overdue."))
+
+    def _dunning_send_certified(self):
+        letter = self._dunning_letter_attachment(self.env._("Final notice"))
+        return self._dunning_task(
+            "mail.mail_activity_data_todo",
+            self.env._("Send certified letter to %s", self.partner_id.display_name),
+            self.env._("Post the attached letter by certified mail (burofax) with proof of "
+                       "delivery, then record the tracking reference on %s.", self.name),
+            attachments=letter)
+
+    def _dunning_send_handoff(self):
+        summary = self._dunning_letter_attachment(self.env._("Debt summary"))
+        agency = self.channel_config_id.handoff_partner_id
+        intro = self.env._("Hand the debt over to %s with the attached summary.",
+                           agency.display_name) if agency else self.env._(
+            "Hand the debt over to the collection agency or lawyer with the attached summary.")
+        return self._dunning_task(
+            "mail.mail_activity_data_todo",
+            self.env._("Hand-off: %s", self.partner_id.display_name), intro, attachments=summary)
+
+    # ---------------------------------------------------------------- payment received
+    @api.model
+    def _dunning_thank_paid(self):
+        """Invoices that were reminded and are now paid leave the chain; the policy may thank
+        the customer (one message per customer). Promises paid in time are marked kept."""
+        self.env["account.move"].search([
+            ("dunning_promise_state", "=", "open"),
+            ("payment_state", "in", ("paid", "in_payment")),
+        ]).write({"dunning_promise_state": "kept", "dunning_paused_until": False})
+        moves = self.env["account.move"].search([
+            ("dunning_level_id", "!=", False),
+            ("payment_state", "in", ("paid", "in_payment", "reversed")),
+        ])
+        if not moves:
+            return self.browse()
+        thanks = self.browse()
+        for (partner, company), partner_moves in moves.grouped(
+                lambda m: (m.commercial_partner_id, m.company_id)).items():
+            paid = partner_moves.filtered(lambda m: m.payment_state != "reversed")
+            policy = partner._dunning_policy(company)
+            template = policy.thank_you_template_id
+            if paid and template and paid.dunning_last_date:
+                level = paid[:1].dunning_level_id
+                comm = self.create({
+                    "company_id": company.id, "partner_id": partner.id,
+                    "policy_id": policy.id, "level_id": level.id, "channel": "email",
+                    "scheduled_at": fields.Datetime.now(),
+                    "reason": self.env._("Payment received"),
+                    "schedule_reason": self.env._("Payment received: thank-you"),
+                    "line_ids": [fields.Command.create({"move_id": m.id, "previous_level_id":
+                                                        m.dunning_level_id.id})
+                                 for m in paid],
+                })
+                comm.line_ids._dunning_refresh_amounts()
+                try:
+                    with self.env.cr.savepoint():
+                        result = comm._dunning_send_mail(template, self.env["ir.attachment"])
+                        comm._dunning_mark_sent(result)
+                except Exception as exc:  # noqa: BLE001
+                    comm._dunning_mark_failed(exc)
+                thanks |= comm
+            partner_moves.write({"dunning_level_id": False, "dunning_due_date": False})
+        return thanks
+
+    # ---------------------------------------------------------------- evidence
+    def _dunning_snapshot(self):
+        self.ensure_one()
+        return {
+            "name": self.name, "partner": self.partner_id.id, "company": self.company_id.id,
+            "level": self.level_id.id, "channel": self.channel,
+            "sent_at": fields.Datetime.to_string(self.sent_at),
+            "subject": self.subject or "", "body": self.body or "",
+            "recipients": self.recipients or "",
+            "amount_total": self.currency_id.round(self.amount_total),
+            "lines": [[l.move_id.name, str(l.due_date or ""), self.currency_id.round(
+                l.amount_residual_company)] for l in self.line_ids.sorted("id")],
+            "attachments": sorted(self.attachment_ids.mapped("checksum")),
+            "previous": self.previous_hash or "",
+        }
+
+    def _dunning_compute_hash(self):
+        payload = json.dumps(self._dunning_snapshot(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def _dunning_broken_links(self):
+        """Sent communications of these customers whose hash no longer matches."""
+        broken = self.browse()
+        for partner in self.partner_id:
+            sent = self.search([("partner_id", "=", partner.id), ("state", "=", "sent"),
+                                ("hash", "!=", False)], order="sent_at, id")
+            previous = ""
+            for comm in sent:
+                if comm.previous_hash != previous or comm._dunning_compute_hash() != comm.hash:
+                    broken |= comm
+                previous = comm.hash
+        return broken
+
+    def _dunning_callback_date(self):
+        """The date of the planned call-back: the policy's next call step, if any."""
+        self.ensure_one()
+        due = min(self.line_ids.mapped("due_date") or [False]) if self.line_ids else False
+        if not due:
+            return False
+        calls = self.policy_id._levels_by_offset().filtered(
+            lambda lvl: lvl.offset_days > self.level_id.offset_days
+            and "call" in lvl.channel_ids.mapped("channel"))
+        return due + timedelta(days=calls[0].offset_days) if calls else False

@@ -1,0 +1,58 @@
+from odoo import api, fields, models
+
+
+class DunningCommunicationLine(models.Model):
+    """An invoice covered by a communication, with its amounts at the moment it was sent."""
+
+    _name = "dunning.communication.line"
+    _description = "Dunning Communication Invoice"
+    _order = "due_date, id"
+
+    communication_id = fields.Many2one("dunning.communication", required=True,
+                                       ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="communication_id.company_id", store=True)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade",
+                              index=True)
+    previous_level_id = fields.Many2one("dunning.level", ondelete="set null",
+                                        help="The invoice's level before this step was planned.")
+    invoice_date = fields.Date(related="move_id.invoice_date")
+    due_date = fields.Date(help="Due date of the oldest unpaid instalment when planned.")
+    days_overdue = fields.Integer(compute="_compute_days_overdue")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_total = fields.Monetary(string="Invoice Total", currency_field="currency_id")
+    amount_residual = fields.Monetary(string="Amount Due", currency_field="currency_id")
+    amount_overdue = fields.Monetary(string="Overdue", currency_field="currency_id",
+                                     help="Instalments already due.")
+    amount_residual_company = fields.Monetary(string="Amount Due (company currency)",
+                                              currency_field="company_currency_id")
+    payment_reference = fields.Char()
+    is_open = fields.Boolean(default=True, help="Still unpaid when last checked.")
+
+    @api.depends("due_date", "communication_id.sent_at", "communication_id.scheduled_at")
+    def _compute_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for line in self:
+            ref = line.communication_id.sent_at or line.communication_id.scheduled_at
+            ref_date = ref.date() if ref else today
+            line.days_overdue = (ref_date - line.due_date).days if line.due_date else 0
+
+    def _dunning_refresh_amounts(self):
+        """Take the invoices' current amounts (a partial payment lowers what is asked)."""
+        today = fields.Date.context_today(self)
+        for line in self:
+            move = line.move_id
+            terms = move.line_ids.filtered(
+                lambda l: l.display_type == "payment_term" and not l.reconciled)
+            overdue = sum(t.amount_residual_currency for t in terms
+                          if t.date_maturity and t.date_maturity <= today)
+            line.write({
+                "currency_id": move.currency_id.id,
+                "amount_total": move.amount_total,
+                "amount_residual": move.amount_residual,
+                "amount_overdue": overdue,
+                "amount_residual_company": move.amount_residual_signed,
+                "payment_reference": move.payment_reference or move.name,
+                "is_open": move.state == "posted" and move.payment_state in ("not_paid", "partial")
+                and not move.currency_id.is_zero(move.amount_residual),
+            })

@@ -1,0 +1,123 @@
+"""Demo data: a Spanish company whose customers in Madrid, New York and Berlin owe invoices of
+every age. Loaded by demo/dunning_demo.xml (databases created with demo data only)."""
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+DEMO_CUSTOMERS = [
+    # xml id suffix, name, city, country, tz, lang, email, mobile, street, zip, state code
+    ("madrid", "Construcciones Alcalá S.L.", "Madrid", "ES", "Europe/Madrid", "es_ES",
+     "pagos@alcala.example.com", "+34 612 345 678", "Calle de Alcalá 120", "28009", "M"),
+    ("newyork", "Hudson Retail Inc.", "New York", "US", "America/New_York", "en_US",
+     "ap@hudson-retail.example.com", "+1 212 555 0147", "350 5th Avenue", "10118", "NY"),
+    ("berlin", "Spree Maschinenbau GmbH", "Berlin", "DE", "Europe/Berlin", "de_DE",
+     "buchhaltung@spree-maschinen.example.com", "+49 151 23456789", "Friedrichstraße 43",
+     "10117", "BE"),
+]
+# (customer, days overdue (negative: due in N days), amount, paid fraction)
+DEMO_INVOICES = [
+    ("madrid", -3, 1250.00, 0.0),
+    ("newyork", 0, 880.00, 0.0),
+    ("berlin", 7, 2400.00, 0.0),
+    ("madrid", 20, 615.50, 0.0),
+    ("newyork", 35, 4300.00, 0.5),   # partly paid
+    ("berlin", 65, 990.00, 0.0),
+    ("madrid", 100, 3120.00, 0.0),
+    ("berlin", 12, 450.00, 1.0),     # paid
+]
+
+
+class DunningDemo(models.AbstractModel):
+    _name = "dunning.demo"
+    _description = "Dunning demo data loader"
+
+    @api.model
+    def _schedule_demo(self):
+        """Called by the demo XML while the module installs. Loading a chart of accounts needs
+        the complete registry, so the demo is built from _register_hook, right after loading."""
+        self.env.registry._dunning_demo_pending = True
+
+    def _register_hook(self):
+        super()._register_hook()
+        if getattr(self.env.registry, "_dunning_demo_pending", False):
+            del self.env.registry._dunning_demo_pending
+            self._load_demo()
+
+    @api.model
+    def _load_demo(self):
+        env = self.env
+        if env.ref("dunning_chain.demo_company", raise_if_not_found=False):
+            return
+        for code in ("es_ES", "de_DE"):
+            env["res.lang"]._activate_lang(code)
+        spain = env.ref("base.es")
+        company = env["res.company"].create({
+            "name": "Cobros Demo S.L.",
+            "country_id": spain.id,
+            "currency_id": env.ref("base.EUR").id,
+            "street": "Paseo de la Castellana 95",
+            "city": "Madrid",
+            "zip": "28046",
+            "state_id": env["res.country.state"].search(
+                [("country_id", "=", spain.id), ("code", "=", "M")], limit=1).id,
+            "email": "cobros@cobros-demo.example.com",
+            "phone": "+34 910 000 000",
+            "vat": "ESB12345678",
+        })
+        self._xmlid(company, "demo_company")
+        company.partner_id.tz = "Europe/Madrid"
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        admin = env.ref("base.user_admin")
+        admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
+        env["res.partner.bank"].create({
+            "partner_id": company.partner_id.id, "acc_number": "ES91 2100 0418 4502 0005 1332",
+        })
+
+        partners = {}
+        for key, name, city, country, tz, lang, email, phone, street, zip_code, state in DEMO_CUSTOMERS:
+            country_rec = env.ref(f"base.{country.lower()}")
+            partner = env["res.partner"].create({
+                "name": name, "is_company": True, "city": city, "country_id": country_rec.id,
+                "state_id": env["res.country.state"].search(
+                    [("country_id", "=", country_rec.id), ("code", "=", state)], limit=1).id,
+                "street": street, "zip": zip_code, "tz": tz, "lang": lang, "email": email,
+                "phone": phone, "user_id": admin.id,
+            })
+            self._xmlid(partner, f"demo_partner_{key}")
+            partners[key] = partner
+
+        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+        today = fields.Date.context_today(self)
+        product = env["product.product"].create({
+            "name": "Consulting services", "type": "service", "list_price": 100.0,
+            "company_id": False,
+        })
+        for index, (key, overdue, amount, paid) in enumerate(DEMO_INVOICES, start=1):
+            due = today - timedelta(days=overdue)
+            move = env["account.move"].with_company(company).create({
+                "move_type": "out_invoice",
+                "company_id": company.id,
+                "partner_id": partners[key].id,
+                "invoice_date": due - timedelta(days=30),
+                "invoice_date_due": due,
+                "invoice_line_ids": [fields.Command.create({
+                    "product_id": product.id, "quantity": 1, "price_unit": amount,
+                    "tax_ids": [fields.Command.clear()],
+                })],
+            })
+            move.invoice_date_due = due
+            move.action_post()
+            self._xmlid(move, f"demo_invoice_{index}")
+            if paid:
+                env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=move.ids).create({
+                        "amount": round(amount * paid, 2),
+                        "payment_date": due - timedelta(days=2) if paid == 1 else today,
+                    })._create_payments()
+        env["dunning.communication"]._dunning_plan(companies=company)
+
+    def _xmlid(self, record, name):
+        self.env["ir.model.data"].create({
+            "module": "dunning_chain", "name": name, "model": record._name, "res_id": record.id,
+            "noupdate": True,
+        })

@@ -1,0 +1,58 @@
+from odoo import api, fields, models
+
+
+class DunningLevel(models.Model):
+    """One step of a chain: when (days from the due date), through which channels, for whom."""
+
+    _name = "dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, offset_days, sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    policy_id = fields.Many2one("dunning.policy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    offset_days = fields.Integer(
+        string="Days from Due Date", required=True,
+        help="Negative: before the invoice falls due (a friendly notice); 0: on the due date; "
+             "positive: days overdue.",
+    )
+    channel_ids = fields.One2many("dunning.level.channel", "level_id", string="Channels", copy=True)
+    channel_summary = fields.Char(compute="_compute_channel_summary", string="Channel(s)")
+    late_payers_only = fields.Boolean(
+        help="Only for customers who usually pay late (see the policy's late payer threshold).",
+    )
+    needs_review = fields.Boolean(
+        help="Messages of this level wait for an accountant's approval, even in automatic mode.",
+    )
+    is_final = fields.Boolean(
+        string="Final Step",
+        help="The last step of the chain (e.g. hand-off): nothing is planned after it.",
+    )
+    note = fields.Text(translate=True, help="Internal explanation of this step.")
+
+    _offset_policy_uniq = models.Constraint(
+        "UNIQUE(policy_id, offset_days)",
+        "Two levels of the same policy cannot have the same number of days.",
+    )
+
+    @api.depends("channel_ids.channel")
+    def _compute_channel_summary(self):
+        labels = dict(self.env["dunning.level.channel"]._fields["channel"]._description_selection(self.env))
+        for level in self:
+            level.channel_summary = ", ".join(labels.get(c.channel, c.channel) for c in level.channel_ids)
+
+    @api.depends("name", "offset_days")
+    def _compute_display_name(self):
+        for level in self:
+            if level.offset_days < 0:
+                when = self.env._("%s days before due", -level.offset_days)
+            elif level.offset_days == 0:
+                when = self.env._("on the due date")
+            else:
+                when = self.env._("+%s days", level.offset_days)
+            level.display_name = f"{level.name} ({when})"
+
+    def _needs_review(self):
+        self.ensure_one()
+        return self.needs_review or self.policy_id.mode == "review"

@@ -1,0 +1,79 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_policy_id = fields.Many2one(
+        "dunning.policy", string="Dunning Policy", company_dependent=True,
+        help="The escalation chain for this customer. Empty: the company's default policy.")
+    dunning_excluded = fields.Boolean(
+        string="Never Remind", company_dependent=True,
+        help="No reminder is sent to this customer.")
+    dunning_contact = fields.Boolean(
+        string="Dunning Contact",
+        help="Reminders go to the contacts of the customer marked for dunning (e.g. accounts "
+             "payable); when none is marked, to the customer's own address.")
+    dunning_communication_ids = fields.One2many(
+        "dunning.communication", "partner_id", string="Dunning Communications")
+    dunning_communication_count = fields.Integer(compute="_compute_dunning_stats")
+    dunning_overdue_amount = fields.Monetary(
+        compute="_compute_dunning_stats", string="Overdue", currency_field="currency_id")
+    dunning_avg_days_late = fields.Float(
+        compute="_compute_dunning_avg_days_late", string="Average Days Late",
+        help="Over the paid invoices: average days between due date and payment.")
+
+    def _compute_dunning_stats(self):
+        comm_counts = dict(self.env["dunning.communication"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        today = fields.Date.context_today(self)
+        overdue = dict(self.env["account.move"]._read_group(
+            [("commercial_partner_id", "in", self.ids), ("state", "=", "posted"),
+             ("move_type", "=", "out_invoice"), ("payment_state", "in", ("not_paid", "partial")),
+             ("invoice_date_due", "<", today)],
+            ["commercial_partner_id"], ["amount_residual_signed:sum"]))
+        for partner in self:
+            partner.dunning_communication_count = comm_counts.get(partner, 0)
+            partner.dunning_overdue_amount = overdue.get(partner, 0.0)
+
+    def _compute_dunning_avg_days_late(self):
+        late = self._dunning_average_days_late()
+        for partner in self:
+            partner.dunning_avg_days_late = late.get(partner.commercial_partner_id.id, 0.0)
+
+    def _dunning_average_days_late(self):
+        """{commercial partner id: average days late over its paid customer invoices}."""
+        ids = self.commercial_partner_id.ids
+        if not ids:
+            return {}
+        self.env["account.move"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env.cr.execute(SQL("""
+            SELECT m.commercial_partner_id, AVG(GREATEST(0, p.max_date - l.date_maturity))
+              FROM account_move m
+              JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
+              JOIN account_partial_reconcile p ON p.debit_move_id = l.id
+             WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state = 'paid' AND m.commercial_partner_id = ANY(%s)
+             GROUP BY m.commercial_partner_id
+        """, ids))
+        return {pid: float(avg) for pid, avg in self.env.cr.fetchall()}
+
+    def _dunning_policy(self, company=None):
+        """The policy that applies to this customer in the company."""
+        self.ensure_one()
+        company = company or self.env.company
+        partner = self.commercial_partner_id.with_company(company)
+        policy = partner.dunning_policy_id
+        if not policy or not policy.active:
+            policy = company._dunning_default_policy()
+        return policy
+
+    def action_dunning_communications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_chain.action_dunning_communication")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,3 @@
+from . import test_dunning_chain
+from . import test_dunning_bad_input
+from . import test_dunning_security

@@ -1,0 +1,364 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import freeze_time, tagged
+
+from odoo.addons.dunning_chain.models import dunning_communication as comm_module
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningChain(DunningCommon):
+
+    def test_whole_chain_from_due_date_to_handoff_and_thanks(self):
+        """One invoice walks the default chain over simulated time, then is paid."""
+        due = self.START
+        invoice = self._invoice(due, amount=1200.0)
+
+        # before the due date, a customer who pays on time gets no friendly notice
+        self._run(due - timedelta(days=3))
+        self.assertFalse(self._comms(), "the friendly notice is for late payers only")
+
+        self._run(due)
+        due_today = self._comms()
+        self.assertEqual(due_today.level_id, self.levels[0])
+        self.assertEqual(due_today.state, "sent")
+        self.assertEqual(due_today.channel, "email")
+        self.assertIn("due today", due_today.subject)
+        self.assertIn(invoice.name, due_today.body)
+        self.assertIn("pagos@alcala.example.com", due_today.recipients)
+        self.assertEqual(due_today.amount_total, 1200.0)
+        self.assertEqual(invoice.dunning_level_id, self.levels[0])
+        # the mail really leaves to the customer, from the communication's thread
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", due_today.mail_message_id.id)])
+        self.assertEqual(mail.recipient_ids, self.customer)
+        # the chatter of the invoice and of the customer say so, with a link
+        for record in (invoice, self.customer):
+            note = record.message_ids.filtered(lambda m: due_today.name in (m.body or ""))
+            self.assertTrue(note, f"no chatter entry on {record}")
+            self.assertIn("Due today", note[0].body)
+
+        # the same day again: nothing new
+        self._run(due, hour=15)
+        self.assertEqual(len(self._comms()), 1)
+
+        self._run(due + timedelta(days=7))
+        first = self._comms(level_id=self.levels[7].id)
+        self.assertEqual(first.state, "sent")
+        self.assertTrue(first.attachment_ids, "the first reminder attaches the invoice")
+
+        self._run(due + timedelta(days=15))
+        call = self._comms(level_id=self.levels[15].id)
+        self.assertEqual(call.channel, "call")
+        self.assertEqual(call.delivery_state, "task")
+        activity = self.env["mail.activity"].browse(call.activity_id.id)
+        self.assertEqual(activity.res_id, self.customer.id)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertIn(invoice.name, str(activity.note))
+
+        self._run(due + timedelta(days=30))
+        letter = self._comms(level_id=self.levels[30].id)
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(len(letter.attachment_ids), 1, "the letter itself goes with the e-mail")
+        self.assertIn("Reminder letter", letter.attachment_ids.name)
+
+        # +45: final notice needs review: planned, not sent
+        self._run(due + timedelta(days=45))
+        final = self._comms(level_id=self.levels[45].id)
+        self.assertEqual(set(final.mapped("channel")), {"certified", "email"})
+        self.assertEqual(set(final.mapped("state")), {"to_review"})
+        with freeze_time(f"{(due + timedelta(days=46)).isoformat()} 10:00:00"):
+            final.action_approve()
+            self.Comm._dunning_send_due()
+        self.assertEqual(set(final.mapped("state")), {"sent"})
+        certified = final.filtered(lambda c: c.channel == "certified")
+        self.assertEqual(certified.delivery_state, "task")
+        certified.tracking_reference = "RR123456789ES"  # recorded after posting: allowed
+
+        self._run(due + timedelta(days=60))
+        handoff = self._comms(level_id=self.levels[60].id)
+        self.assertEqual(handoff.state, "to_review")
+        handoff.action_approve()
+        self._run(due + timedelta(days=61))
+        self.assertEqual(handoff.state, "sent")
+        self.assertIn("Debt summary", handoff.attachment_ids.name)
+
+        # final level: nothing more is planned
+        self._run(due + timedelta(days=90))
+        self.assertEqual(len(self._comms()), 7)
+
+        # payment stops the chain and thanks the customer
+        self._pay(invoice, day=due + timedelta(days=91))
+        self._run(due + timedelta(days=91))
+        thanks = self._comms().filtered(lambda c: "Payment received" in (c.reason or ""))
+        self.assertEqual(thanks.state, "sent")
+        self.assertIn("thank you", thanks.subject.lower())
+        self.assertFalse(invoice.dunning_level_id)
+        # the whole history is intact and chained
+        self.assertFalse(self._comms()._dunning_broken_links())
+
+    def test_grouping_one_message_lists_all_invoices(self):
+        inv1 = self._invoice(self.START, amount=100.0)
+        inv2 = self._invoice(self.START - timedelta(days=2), amount=250.0)
+        self._run(self.START + timedelta(days=7))
+        comm = self._comms()
+        self.assertEqual(len(comm), 1)
+        self.assertEqual(comm.invoice_ids, inv1 | inv2)
+        self.assertEqual(comm.amount_total, 350.0)
+        self.assertIn(inv1.name, comm.body)
+        self.assertIn(inv2.name, comm.body)
+
+    def test_grouping_per_invoice(self):
+        self.policy.grouping = "invoice"
+        self._invoice(self.START, amount=100.0)
+        self._invoice(self.START, amount=250.0)
+        self._run(self.START + timedelta(days=7))
+        comms = self._comms()
+        self.assertEqual(len(comms), 2)
+        self.assertEqual(sorted(comms.mapped("amount_total")), [100.0, 250.0])
+
+    def test_skipped_levels_no_burst(self):
+        """An invoice 40 days late when the chain starts gets the +30 level only."""
+        invoice = self._invoice(self.START - timedelta(days=40))
+        self._run(self.START)
+        comms = self._comms()
+        self.assertEqual(comms.level_id, self.levels[30])
+        self.assertEqual(len(comms), 1)
+        self.assertIn("skipped", comms.reason)
+        self.assertEqual(invoice.dunning_level_id, self.levels[30])
+
+    def test_minimum_amount(self):
+        self.policy.minimum_amount = 500.0
+        self._invoice(self.START, amount=100.0)
+        self._run(self.START + timedelta(days=7))
+        self.assertFalse(self._comms())
+
+    def test_run_twice_sends_nothing_twice(self):
+        self._invoice(self.START)
+        with freeze_time(f"{self.START.isoformat()} 10:00:00"):
+            planned = self.Comm._dunning_plan()
+            self.assertEqual(len(planned), 1)
+            self.assertFalse(self.Comm._dunning_plan(), "planning is idempotent")
+            self.Comm._dunning_send_due()
+            self.Comm._dunning_send_due()
+            planned._dunning_send_batch()  # even when asked explicitly
+        self.assertEqual(len(planned.message_ids.filtered(lambda m: m.message_type == "comment")), 1)
+
+    def test_interrupted_run_then_rerun_sends_each_once(self):
+        """A run that dies mid-batch loses its uncommitted work only; the rerun sends what is
+        left and nothing twice."""
+        customers = self.customer | self.customer2 | self.partner_a | self.partner_b
+        customers.write({"email": "someone@example.com"})
+        for partner in customers:
+            self._invoice(self.START, partner=partner)
+        day = f"{self.START.isoformat()} 10:00:00"
+        with freeze_time(day):
+            self.Comm._dunning_plan()
+        comms = self.Comm.search([("partner_id", "in", customers.ids)])
+        self.assertEqual(len(comms), 4)
+
+        original = type(self.Comm)._dunning_send_email
+        sent = []
+
+        def crash_on_third(comm):
+            if len(sent) == 2:
+                raise KeyboardInterrupt("worker killed")  # not an Exception: the run dies
+            sent.append(comm.id)
+            return original(comm)
+
+        with freeze_time(day), patch.object(comm_module, "SEND_BATCH_SIZE", 2), \
+                patch.object(type(self.Comm), "_dunning_send_email", crash_on_third):
+            # batch 1 is committed (here: kept), batch 2 dies and is rolled back
+            self.Comm._dunning_send_due(limit=2)
+            with self.assertRaises(KeyboardInterrupt):
+                with self.env.cr.savepoint():
+                    self.Comm._dunning_send_due()
+        self.env.invalidate_all()
+        self.assertEqual(sorted(comms.mapped("state")), ["scheduled", "scheduled", "sent", "sent"])
+        with freeze_time(day):
+            self.Comm._dunning_send_due()
+            self.Comm._dunning_send_due()
+        self.assertEqual(set(comms.mapped("state")), {"sent"})
+        for comm in comms:
+            self.assertEqual(len(self.env["mail.mail"].search(
+                [("model", "=", comm._name), ("res_id", "=", comm.id)])), 1)
+
+    def test_partial_payment_updates_amount(self):
+        invoice = self._invoice(self.START, amount=1000.0)
+        self._run(self.START)
+        self._pay(invoice, amount=400.0, day=self.START + timedelta(days=2))
+        self._run(self.START + timedelta(days=7))
+        comm = self._comms(level_id=self.levels[7].id)
+        self.assertEqual(comm.amount_total, 600.0)
+        self.assertEqual(comm.line_ids.amount_residual, 600.0)
+
+    def test_payment_between_plan_and_send_cancels(self):
+        invoice = self._invoice(self.START)
+        self.policy.mode = "review"
+        self._run(self.START)
+        comm = self._comms()
+        self.assertEqual(comm.state, "to_review")
+        self._pay(invoice, day=self.START)
+        comm.action_approve()
+        self._run(self.START, hour=11)
+        self.assertEqual(comm.state, "cancelled")
+        self.assertIn("paid", comm.failure_reason)
+        self.assertFalse(self.env["mail.mail"].search([("res_id", "=", comm.id),
+                                                       ("model", "=", comm._name)]))
+
+    def test_credit_note_leaves_the_chain(self):
+        invoice = self._invoice(self.START)
+        self._run(self.START)
+        self._reverse_invoice(invoice, post=True)
+        self.assertEqual(invoice.payment_state, "reversed")
+        self._run(self.START + timedelta(days=7))
+        self.assertEqual(len(self._comms()), 1, "no reminder after the credit note")
+        self.assertFalse(invoice.dunning_level_id)
+
+    def test_instalments_are_dunned_by_their_own_due_date(self):
+        term = self.env["account.payment.term"].create({
+            "name": "Half now, half in 60 days",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 50, "nb_days": 0}),
+                Command.create({"value": "percent", "value_amount": 50, "nb_days": 60}),
+            ],
+        })
+        invoice = self._create_invoice_one_line(
+            price_unit=1000.0, partner_id=self.customer.id, invoice_date=self.START,
+            invoice_payment_term_id=term.id, tax_ids=[], post=True)
+        self._run(self.START + timedelta(days=7))
+        comm = self._comms()
+        self.assertEqual(comm.level_id, self.levels[7])
+        self.assertEqual(comm.line_ids.amount_overdue, 500.0, "only the first instalment is overdue")
+        # the first instalment is paid: the chain starts again for the second one
+        self._pay(invoice, amount=500.0, day=self.START + timedelta(days=8))
+        self._run(self.START + timedelta(days=20))
+        self.assertEqual(len(self._comms()), 1, "the second instalment is not due yet")
+        self._run(self.START + timedelta(days=60))
+        second = self._comms()[1:]
+        self.assertEqual(second.level_id, self.levels[0])
+        self.assertEqual(second.line_ids.due_date, self.START + timedelta(days=60))
+
+    def test_dispute_pauses_until_resolved(self):
+        invoice = self._invoice(self.START)
+        with freeze_time(f"{self.START.isoformat()} 09:00:00"):
+            invoice._dunning_dispute("The goods arrived damaged")
+        self.assertTrue(invoice.activity_ids.filtered(lambda a: "Dispute" in a.summary))
+        self._run(self.START + timedelta(days=10))
+        self.assertFalse(self._comms(), "a disputed invoice is not reminded")
+        invoice.action_dunning_resolve_dispute()  # rejected: the chain resumes
+        self.assertEqual(invoice.dunning_dispute_state, "rejected")
+        self._run(self.START + timedelta(days=11))
+        self.assertEqual(self._comms().level_id, self.levels[7])
+
+    def test_promise_kept(self):
+        invoice = self._invoice(self.START)
+        with freeze_time(f"{self.START.isoformat()} 09:00:00"):
+            invoice._dunning_promise(self.START + timedelta(days=10))
+        self._run(self.START + timedelta(days=7))
+        self.assertFalse(self._comms(), "paused until the promised date")
+        self._pay(invoice, day=self.START + timedelta(days=9))
+        self._run(self.START + timedelta(days=12))
+        self.assertFalse(self._comms(), "never reminded: the promise was kept")
+        self.assertEqual(invoice.dunning_promise_state, "kept")
+
+    def test_broken_promise_reminds_at_once(self):
+        invoice = self._invoice(self.START)
+        self._run(self.START)  # due today sent
+        with freeze_time(f"{self.START.isoformat()} 12:00:00"):
+            invoice._dunning_promise(self.START + timedelta(days=3))
+        self._run(self.START + timedelta(days=3))
+        self.assertEqual(len(self._comms()), 1, "the promise still holds on its date")
+        self._run(self.START + timedelta(days=4))
+        broken = self._comms()[1:]
+        self.assertEqual(broken.level_id, self.levels[7], "next level at once, not at +7")
+        self.assertIn("promised", broken.reason)
+        self.assertEqual(invoice.dunning_promise_state, "broken")
+
+    def test_promise_limits(self):
+        invoice = self._invoice(self.START)
+        with freeze_time(f"{self.START.isoformat()} 09:00:00"):
+            with self.assertRaisesRegex(UserError, "past"):
+                invoice._dunning_promise(self.START - timedelta(days=1))
+            with self.assertRaisesRegex(UserError, "at most 30 days"):
+                invoice._dunning_promise(self.START + timedelta(days=31))
+        self.assertEqual(invoice.dunning_promise_state, "none")
+
+    def test_excluded_invoice_and_blocked_payment(self):
+        inv1 = self._invoice(self.START)
+        inv1.write({"dunning_excluded": True, "dunning_exclusion_reason": "Agreed with CFO"})
+        inv2 = self._invoice(self.START, partner=self.customer2)
+        inv2.action_toggle_block_payment()
+        self.assertEqual(inv2.payment_state, "blocked")
+        self._run(self.START + timedelta(days=7))
+        self.assertFalse(self.Comm.search([("partner_id", "in", (self.customer | self.customer2).ids)]))
+
+    def test_late_payer_gets_friendly_notice_before_due(self):
+        old = self._invoice(self.START - timedelta(days=60))
+        self._pay(old, day=self.START - timedelta(days=40))  # paid 20 days late
+        self.assertGreater(self.customer.dunning_avg_days_late, 5)
+        self._invoice(self.START + timedelta(days=3))
+        self._run(self.START)
+        comm = self._comms()
+        self.assertEqual(comm.level_id, self.levels[-3])
+        self.assertIn("due soon", comm.body)
+
+    def test_review_mode(self):
+        self.policy.mode = "review"
+        self._invoice(self.START)
+        self._run(self.START)
+        comm = self._comms()
+        self.assertEqual(comm.state, "to_review")
+        self._run(self.START, hour=12)
+        self.assertEqual(comm.state, "to_review", "nothing leaves without approval")
+        comm.action_approve()
+        self._run(self.START, hour=13)
+        self.assertEqual(comm.state, "sent")
+
+    def test_cancel_restores_previous_level(self):
+        invoice = self._invoice(self.START)
+        self._run(self.START)
+        self.policy.mode = "review"
+        self._run(self.START + timedelta(days=7))
+        planned = self._comms(state="to_review")
+        self.assertEqual(invoice.dunning_level_id, self.levels[7])
+        planned.action_cancel()
+        self.assertEqual(invoice.dunning_level_id, self.levels[0])
+
+    def test_sent_communication_is_read_only_and_tamper_evident(self):
+        self._invoice(self.START)
+        self._run(self.START)
+        self._run(self.START + timedelta(days=7))
+        comms = self._comms()
+        self.assertEqual(comms[1].previous_hash, comms[0].hash)
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            comms[0].body = "<p>Nothing to pay</p>"
+        with self.assertRaises(UserError):
+            comms[0].unlink()
+        # an edit behind the ORM's back is detected
+        self.env.cr.execute("UPDATE dunning_communication SET amount_total = 1 WHERE id = %s",
+                            [comms[0].id])
+        self.env.invalidate_all()
+        self.assertEqual(comms._dunning_broken_links(), comms[0])
+        with self.assertRaisesRegex(UserError, "altered"):
+            comms[0].action_verify_hash_chain()
+
+    def test_preview_sends_nothing(self):
+        self._invoice(self.START - timedelta(days=8))
+        with freeze_time(f"{self.START.isoformat()} 10:00:00"):
+            action = self.policy.action_preview()
+            wizard = self.env["dunning.preview.wizard"].browse(action["res_id"])
+        self.assertEqual(wizard.line_ids.partner_id, self.customer)
+        self.assertEqual(wizard.line_ids.level_id, self.levels[7])
+        self.assertFalse(self._comms())
+
+    def test_cron_runs_through_the_scheduler(self):
+        """The scheduled action itself (with its progress commits) plans and sends."""
+        self._invoice(self.START)
+        cron = self.env.ref("dunning_chain.ir_cron_dunning_run")
+        with freeze_time(f"{self.START.isoformat()} 10:00:00"), self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertEqual(self._comms().state, "sent")

@@ -1,0 +1,589 @@
+"""Unit tests of ``dunning_chain/tools/send_window.py`` (pure, no Odoo).
+
+Worked examples first (DST, half-hour zones, the date line, Spanish Christmas, Thanksgiving, ...),
+then hypothesis properties checked against a brute-force minute-by-minute reference.
+"""
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as hs
+
+from conftest import load_tool
+
+sw = load_tool("dunning_chain", "send_window")
+
+UTC = timezone.utc
+MADRID, NEW_YORK = "Europe/Madrid", "America/New_York"
+ZONES = [
+    "Europe/Madrid",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Pacific/Auckland",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+    "UTC",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "America/Santiago",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+]
+HYPO = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def local(text, tz):
+    """Aware datetime from a local wall time ``YYYY-MM-DD HH:MM``."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
+
+
+def utc(text):
+    """Naive UTC datetime (Odoo convention)."""
+    return datetime.fromisoformat(text)
+
+
+def to_local(utc_naive, tz):
+    return utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+
+
+def madrid_closures():
+    closed = sw.public_holidays("ES", "MD", years=[2026, 2027])
+    closed[date(2026, 12, 24)] = "Christmas Eve closure"
+    closed[date(2026, 12, 31)] = "New Year's Eve closure"
+    return closed
+
+
+# --------------------------------------------------------------------------- worked examples: days
+
+
+def test_friday_evening_goes_to_tuesday_monday_avoided():
+    # Fri 6 Mar 2026 20:30: earliest allowed Mon 09:00, preferred Tue 09:00 is 1 day later (<= 2).
+    result, why = sw.next_allowed_moment(local("2026-03-06 20:30", MADRID), MADRID)
+    assert result == utc("2026-03-10 08:00")  # Tue 09:00 CET
+    assert "after the window" in why and "weekend" in why
+    assert "Monday 9 Mar avoided (preferred Tuesday-Thursday)" in why
+    assert why.startswith("Tuesday 10 Mar 09:00 Europe/Madrid:")
+
+
+def test_friday_evening_without_preference_delay_goes_to_monday():
+    rules = sw.WindowRules(max_preference_delay_days=0)
+    result, why = sw.next_allowed_moment(local("2026-03-06 20:30", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 08:00")  # Mon 09:00
+    assert "Monday used: no preferred day (Tuesday-Thursday) within 0 days" in why
+
+
+def test_friday_morning_is_used_when_tuesday_is_too_far():
+    result, why = sw.next_allowed_moment(local("2026-03-06 10:00", MADRID), MADRID)
+    assert result == utc("2026-03-06 09:00")
+    assert why == "Now (Friday 10:00 Europe/Madrid) is inside the window"
+
+
+def test_monday_morning_moves_to_tuesday():
+    result, why = sw.next_allowed_moment(local("2026-03-02 10:00", MADRID), MADRID)
+    assert result == utc("2026-03-03 08:00")
+    assert "Monday 2 Mar avoided" in why
+
+
+def test_inside_window_is_now_and_seconds_round_up():
+    result, why = sw.next_allowed_moment(local("2026-03-04 10:12", MADRID), MADRID)
+    assert result == utc("2026-03-04 09:12")
+    assert why == "Now (Wednesday 10:12 Europe/Madrid) is inside the window"
+    result, _ = sw.next_allowed_moment(utc("2026-03-04 09:12:30"), MADRID)
+    assert result == utc("2026-03-04 09:13")
+    assert result.tzinfo is None
+
+
+def test_aware_and_naive_utc_inputs_agree():
+    aware = local("2026-03-04 07:10", "Asia/Tokyo")
+    naive = aware.astimezone(UTC).replace(tzinfo=None)
+    assert sw.next_allowed_moment(aware, MADRID) == sw.next_allowed_moment(naive, MADRID)
+
+
+def test_before_window_and_meal_time():
+    result, why = sw.next_allowed_moment(local("2026-03-04 07:10", MADRID), MADRID)
+    assert result == utc("2026-03-04 08:00") and "before the window (09:00-18:00)" in why
+    result, why = sw.next_allowed_moment(local("2026-03-04 14:10", MADRID), MADRID)
+    assert to_local(result, MADRID).strftime("%a %H:%M") == "Wed 15:30"
+    assert result == utc("2026-03-04 14:30")
+    assert "meal time (14:00-15:30)" in why
+
+
+def test_meal_blackout_can_be_switched_off():
+    rules = sw.WindowRules(meal_start=None, meal_end=None)
+    result, _ = sw.next_allowed_moment(local("2026-03-04 14:10", MADRID), MADRID, rules)
+    assert result == utc("2026-03-04 13:10")
+
+
+# --------------------------------------------------------------------------- worked examples: zones
+
+
+@pytest.mark.parametrize(
+    "request_local, expected_utc",
+    [
+        ("2026-03-28 22:00", "2026-03-31 07:00"),  # spring forward Sun 29 Mar: Tue is UTC+2
+        ("2026-10-24 22:00", "2026-10-27 08:00"),  # fall back Sun 25 Oct: Tue is UTC+1
+    ],
+)
+def test_madrid_dst_weekends(request_local, expected_utc):
+    result, why = sw.next_allowed_moment(local(request_local, MADRID), MADRID)
+    assert result == utc(expected_utc)
+    assert to_local(result, MADRID).strftime("%A %H:%M") == "Tuesday 09:00"
+    assert "weekend" in why and "Monday" in why
+
+
+def test_madrid_spring_forward_gap_is_never_produced():
+    # 02:00-02:59 does not exist on Sun 29 Mar 2026: the first existing minute is 03:00 CEST.
+    rules = sw.WindowRules(start=2.0, meal_start=None, meal_end=None,
+                           allowed_weekdays=range(7), preferred_weekdays=())
+    result, _ = sw.next_allowed_moment(local("2026-03-29 00:30", MADRID), MADRID, rules)
+    assert result == utc("2026-03-29 01:00")
+    assert to_local(result, MADRID).strftime("%H:%M %z") == "03:00 +0200"
+
+
+def test_madrid_fall_back_ambiguous_time_uses_first_occurrence():
+    rules = sw.WindowRules(start=2.5, meal_start=None, meal_end=None,
+                           allowed_weekdays=range(7), preferred_weekdays=())
+    result, _ = sw.next_allowed_moment(local("2026-10-25 00:00", MADRID), MADRID, rules)
+    assert result == utc("2026-10-25 00:30")  # 02:30 CEST, the first of the two 02:30s
+    # A request during the second 02:xx hour (CET) is simply "now" once past 02:30 ...
+    result, why = sw.next_allowed_moment(utc("2026-10-25 01:40"), MADRID, rules)
+    assert result == utc("2026-10-25 01:40") and why.startswith("Now (Sunday 02:40")
+    # ... and before 02:30 it waits for the second 02:30 (CET, 01:30 UTC).
+    result, why = sw.next_allowed_moment(utc("2026-10-25 01:10"), MADRID, rules)
+    assert result == utc("2026-10-25 01:30")
+
+
+def test_lord_howe_half_hour_spring_forward():
+    # Sun 4 Oct 2026 02:00 +10:30 -> 02:30 +11:00.
+    rules = sw.WindowRules(start=2.0, meal_start=None, meal_end=None,
+                           allowed_weekdays=range(7), preferred_weekdays=())
+    tz = "Australia/Lord_Howe"
+    result, _ = sw.next_allowed_moment(local("2026-10-04 01:50", tz), tz, rules)
+    assert to_local(result, tz).strftime("%H:%M %z") == "02:30 +1100"
+    assert result == utc("2026-10-03 15:30")
+
+
+def test_kolkata_half_hour_offset():
+    # Wed 4 Mar 2026 03:00 UTC = 08:30 IST -> 09:00 IST = 03:30 UTC.
+    result, why = sw.next_allowed_moment(utc("2026-03-04 03:00"), "Asia/Kolkata")
+    assert result == utc("2026-03-04 03:30")
+    assert "before the window" in why
+
+
+def test_auckland_across_the_date_line_is_already_tuesday():
+    # Mon 2 Mar 2026 22:00 UTC = Tue 3 Mar 11:00 NZDT.
+    moment = utc("2026-03-02 22:00")
+    result, why = sw.next_allowed_moment(moment, "Pacific/Auckland")
+    assert result == moment
+    assert why == "Now (Tuesday 11:00 Pacific/Auckland) is inside the window"
+
+
+def test_madrid_and_new_york_differ_for_the_same_utc_moment():
+    moment = utc("2026-03-04 06:00")  # Wednesday; 07:00 in Madrid, 01:00 in New York (EST)
+    madrid, _ = sw.next_allowed_moment(moment, MADRID)
+    new_york, _ = sw.next_allowed_moment(moment, NEW_YORK)
+    assert madrid == utc("2026-03-04 08:00")
+    assert new_york == utc("2026-03-04 14:00")  # 09:00 EST
+    summer, _ = sw.next_allowed_moment(utc("2026-06-10 06:00"), NEW_YORK)
+    assert summer == utc("2026-06-10 13:00")  # 09:00 EDT
+
+
+# --------------------------------------------------------------------------- worked examples: holidays
+
+
+def test_spanish_christmas_run():
+    closed = madrid_closures()
+    # Wed 23 Dec 19:00: Thu 24 closure, Fri 25 Christmas, weekend, Mon 28 avoided -> Tue 29 09:00.
+    result, why = sw.next_allowed_moment(local("2026-12-23 19:00", MADRID), MADRID, closed_days=closed)
+    assert result == utc("2026-12-29 08:00")
+    assert why == (
+        "Tuesday 29 Dec 09:00 Europe/Madrid: after the window (09:00-18:00), "
+        "Thursday 24 Dec closed (Christmas Eve closure), Friday 25 Dec closed (Christmas Day), "
+        "Saturday-Sunday skipped (weekend), Monday 28 Dec avoided (preferred Tuesday-Thursday)"
+    )
+    # Wed 30 Dec 19:00: Thu 31 closure, Fri 1 Jan, weekend, Mon 4 avoided -> Tue 5 Jan 09:00.
+    result, why = sw.next_allowed_moment(local("2026-12-30 19:00", MADRID), MADRID, closed_days=closed)
+    assert result == utc("2027-01-05 08:00")
+    assert "New Year's Eve closure" in why and "New Year's Day" in why
+    # Tue 5 Jan 19:00: Wed 6 Jan Epiphany -> Thu 7 Jan 09:00.
+    result, why = sw.next_allowed_moment(local("2027-01-05 19:00", MADRID), MADRID, closed_days=closed)
+    assert result == utc("2027-01-07 08:00")
+    assert "Wednesday 6 Jan closed (Epiphany)" in why
+
+
+def test_thanksgiving_keeps_friday():
+    closed = sw.public_holidays("US", years=2026)
+    assert closed[date(2026, 11, 26)] == "Thanksgiving Day"
+    # Wed 25 Nov 19:00: Thu holiday; earliest is Fri 27 09:00, the next preferred day (Tue 1 Dec)
+    # is 4 days later > 2 -> Friday 09:00 EST = 14:00 UTC.
+    result, why = sw.next_allowed_moment(local("2026-11-25 19:00", NEW_YORK), NEW_YORK, closed_days=closed)
+    assert result == utc("2026-11-27 14:00")
+    assert "Thursday 26 Nov closed (Thanksgiving Day)" in why
+    assert "Friday used" in why
+    # With a longer tolerance the preferred Tuesday wins.
+    rules = sw.WindowRules(max_preference_delay_days=4)
+    result, why = sw.next_allowed_moment(local("2026-11-25 19:00", NEW_YORK), NEW_YORK, rules, closed)
+    assert result == utc("2026-12-01 14:00")
+    assert "Friday 27 Nov avoided" in why and "Monday 30 Nov avoided" in why
+
+
+def test_closed_days_accept_plain_dates_and_datetimes():
+    result, why = sw.next_allowed_moment(local("2026-03-03 19:00", MADRID), MADRID,
+                                         closed_days={datetime(2026, 3, 4)})
+    assert result == utc("2026-03-05 08:00")
+    assert "Wednesday 4 Mar closed (closed)" in why
+
+
+def test_public_holidays_tolerates_unknown_codes():
+    assert sw.public_holidays("XX", years=2026) == {}
+    assert sw.public_holidays(None, years=2026) == {}
+    national = sw.public_holidays("ES", years=2026)
+    assert sw.public_holidays("ES", "ZZ", years=2026) == national
+    madrid = sw.public_holidays("es", "ES-MD", years=2026)
+    assert madrid == sw.public_holidays("ES", "MD", years=2026)
+    assert date(2026, 5, 2) in madrid and date(2026, 5, 2) not in national  # Madrid's own day
+    assert all(isinstance(d, date) and isinstance(n, str) for d, n in madrid.items())
+
+
+def test_long_closure_reads_as_ranges():
+    closed = {date(2026, 8, 3) + timedelta(days=i): "Summer closure" for i in range(12)}
+    result, why = sw.next_allowed_moment(local("2026-08-01 10:00", MADRID), MADRID, closed_days=closed)
+    assert result == utc("2026-08-18 07:00")  # Tue 18 Aug 09:00 CEST (Mon 17 Aug avoided)
+    assert "Monday 3 Aug-Friday 7 Aug closed (Summer closure)" in why
+    assert "Monday 10 Aug-Friday 14 Aug closed (Summer closure)" in why
+    assert len(why) < 300
+
+
+def test_no_allowed_moment_within_horizon():
+    start = date(2026, 3, 2)
+    closed = {start + timedelta(days=i): "closure" for i in range(20)}
+    with pytest.raises(ValueError, match="No allowed sending moment within 10 days"):
+        sw.next_allowed_moment(local("2026-03-02 08:00", MADRID), MADRID, closed_days=closed, horizon_days=10)
+
+
+# --------------------------------------------------------------------------- rules validation
+
+
+def test_window_end_after_hard_limit_is_refused():
+    assert sw.HARD_LIMIT_HOUR == 21.0
+    with pytest.raises(ValueError, match="21:00") as info:
+        sw.next_allowed_moment(utc("2026-03-04 10:00"), MADRID, sw.WindowRules(end=22.0))
+    assert "hard limit" in str(info.value)
+
+
+def test_window_end_at_hard_limit_is_allowed_strictly_before():
+    rules = sw.WindowRules(end=21.0, preferred_weekdays=())
+    result, _ = sw.next_allowed_moment(local("2026-03-04 20:59", MADRID), MADRID, rules)
+    assert result == utc("2026-03-04 19:59")
+    result, why = sw.next_allowed_moment(local("2026-03-04 21:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-05 08:00") and "after the window (09:00-21:00)" in why
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"start": 18.0, "end": 9.0}, "must be before window end"),
+        ({"start": 9.0, "end": 9.0}, "must be before window end"),
+        ({"start": -1.0}, "before 00:00"),
+        ({"start": "9"}, "decimal hour"),
+        ({"meal_start": 14.0, "meal_end": None}, "both a start and an end"),
+        ({"meal_start": 15.0, "meal_end": 14.0}, "must be before its end"),
+        ({"meal_start": 8.0, "meal_end": 19.0}, "covers the whole window"),
+        ({"allowed_weekdays": frozenset()}, "At least one weekday"),
+        ({"allowed_weekdays": {0, 7}}, "0 (Monday) to 6 (Sunday)"),
+        ({"preferred_weekdays": {5}}, "Saturday is preferred but not allowed"),
+        ({"max_preference_delay_days": -1}, "max_preference_delay_days"),
+    ],
+)
+def test_invalid_rules(kwargs, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        sw.WindowRules(**kwargs).validate()
+
+
+def test_default_rules_and_intervals():
+    rules = sw.WindowRules()
+    rules.validate()
+    assert rules.intervals() == ((540, 840), (930, 1080))
+    assert sw.WindowRules(start=9.5, meal_start=None, meal_end=None).intervals() == ((570, 1080),)
+    assert isinstance(sw.WindowRules(allowed_weekdays=[1, 2]).allowed_weekdays, frozenset)
+
+
+def test_unknown_time_zone():
+    with pytest.raises(ValueError, match="Unknown time zone"):
+        sw.next_allowed_moment(utc("2026-03-04 10:00"), "Mars/Olympus")
+
+
+# --------------------------------------------------------------------------- time zone resolution
+
+
+def test_resolve_timezone():
+    assert sw.resolve_timezone("America/New_York", "ES", MADRID) == (NEW_YORK, "customer's time zone")
+    tz, words = sw.resolve_timezone("Not/AZone", "fr", MADRID)
+    assert tz == "Europe/Paris" and "country" in words
+    assert sw.resolve_timezone(None, "IN", None)[0] == "Asia/Kolkata"
+    tz, words = sw.resolve_timezone(False, "US", MADRID)  # Odoo empty fields are False
+    assert tz == MADRID and "company" in words and "time zones" in words
+    assert sw.resolve_timezone("", "ES", "America/Chicago")[0] == "America/Chicago"  # ES: 3 zones
+    assert sw.resolve_timezone(None, None, None)[0] == "UTC"
+    assert sw.resolve_timezone(None, "XX", "bogus")[0] == "UTC"
+    assert "Europe/Madrid" in sw.country_timezones("ES") and len(sw.country_timezones("ES")) > 1
+
+
+def test_format_local():
+    assert sw.format_local(utc("2026-11-24 14:00"), NEW_YORK) == "Tue 24 Nov 2026 09:00 (America/New_York)"
+    assert sw.format_local(utc("2026-03-02 22:00"), "Pacific/Auckland") == "Tue 3 Mar 2026 11:00 (Pacific/Auckland)"
+
+
+# --------------------------------------------------------------------------- planner helpers
+
+
+def test_spread_slot_fills_hours_in_turn():
+    moment = local("2026-03-04 09:00", MADRID)  # Wednesday, 08:00 UTC
+    first, why = sw.spread_slot(moment, MADRID, sw.WindowRules(), None, {}, 2)
+    assert first == utc("2026-03-04 08:00") and why.startswith("Now")
+    second, why = sw.spread_slot(moment, MADRID, sw.WindowRules(), None, {first: 1}, 2)
+    assert second == utc("2026-03-04 08:30") and "spread to 09:30" in why
+    third, why = sw.spread_slot(moment, MADRID, sw.WindowRules(), None, {first: 2}, 2)
+    assert third == utc("2026-03-04 09:00")
+    assert "hour full, moved" in why
+    # 60 per hour: one minute apart.
+    fifth, _ = sw.spread_slot(moment, MADRID, sw.WindowRules(), None, {first: 5}, 60)
+    assert fifth == utc("2026-03-04 08:05")
+    # Unlimited.
+    assert sw.spread_slot(moment, MADRID, sw.WindowRules(), None, {first: 99}, 0)[0] == first
+
+
+def test_spread_slot_skips_full_hours_and_the_meal():
+    moment = local("2026-03-04 12:00", MADRID)  # 11:00 UTC
+    taken = {utc("2026-03-04 11:00"): 3, utc("2026-03-04 12:00"): 3}
+    result, why = sw.spread_slot(moment, MADRID, sw.WindowRules(), None, taken, 3)
+    assert result == utc("2026-03-04 14:30")  # 13:00-14:00 UTC is the meal hour, then 15:30 local
+    assert "hour full, moved to Wed 4 Mar 2026 15:30 (Europe/Madrid)" in why
+    assert "2 full hours skipped" in why
+
+
+def test_frequency_cap_date():
+    now = utc("2026-03-12 10:00")
+    contacts = [utc("2026-03-06 10:00"), utc("2026-03-10 10:00")]
+    moved, why = sw.frequency_cap_date(now, contacts, 2, channel_label="SMS")
+    assert moved == utc("2026-03-13 10:00")  # when the 6 Mar contact is 7 days old
+    assert why == "at most 2 SMS in 7 days: moved after the contact of 6 Mar"
+    assert sw.frequency_cap_date(now, contacts, 3) == (now, None)
+    assert sw.frequency_cap_date(now, contacts, 0) == (now, None)
+    assert sw.frequency_cap_date(now, [], 1) == (now, None)
+    moved, why = sw.frequency_cap_date(now, contacts, 1, days=3, tz_name="Pacific/Auckland")
+    assert moved == utc("2026-03-13 10:00") and "in 3 days" in why and "10 Mar" in why
+
+
+# --------------------------------------------------------------------------- brute-force reference
+
+
+def ref_allowed(t, tz, rules, closed):
+    """Is the naive-UTC minute ``t`` allowed?  Written straight from the rules."""
+    loc = t.replace(tzinfo=UTC).astimezone(tz)
+    if loc.weekday() not in rules.allowed_weekdays or loc.date() in closed:
+        return False
+    minute = loc.hour * 60 + loc.minute
+    if not round(rules.start * 60) <= minute < round(rules.end * 60) or minute >= 21 * 60:
+        return False
+    if rules.meal_start is not None and round(rules.meal_start * 60) <= minute < round(rules.meal_end * 60):
+        return False
+    return True
+
+
+REF_DAYS = 16
+UNKNOWN = object()
+
+
+def reference(moment, tz_name, rules, closed):
+    """Expected result by scanning minute by minute (UNKNOWN when beyond ``REF_DAYS``)."""
+    tz = ZoneInfo(tz_name)
+    t = moment.replace(second=0, microsecond=0)
+    if t < moment:
+        t += timedelta(minutes=1)
+    stop = t + timedelta(days=REF_DAYS)
+    step = timedelta(minutes=1)
+    while not ref_allowed(t, tz, rules, closed):
+        t += step
+        if t >= stop:
+            return UNKNOWN
+    earliest = t
+    earliest_date = earliest.replace(tzinfo=UTC).astimezone(tz).date()
+    if not rules.preferred_weekdays or earliest_date.weekday() in rules.preferred_weekdays:
+        return earliest
+    while True:
+        t += step
+        loc = t.replace(tzinfo=UTC).astimezone(tz)
+        if (loc.date() - earliest_date).days > rules.max_preference_delay_days:
+            return earliest
+        if t >= stop:
+            return UNKNOWN
+        if loc.weekday() in rules.preferred_weekdays and ref_allowed(t, tz, rules, closed):
+            return t
+
+
+def _transitions():
+    """UTC instants of the offset changes of ``ZONES`` in 2024-2030 (to aim moments at them)."""
+    found = []
+    for name in ZONES:
+        tz = ZoneInfo(name)
+
+        def offset(t, tz=tz):
+            return t.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+
+        day = datetime(2024, 1, 1)
+        while day.year < 2031:
+            nxt = day + timedelta(days=1)
+            if offset(day) != offset(nxt):
+                lo, hi = day, nxt
+                while hi - lo > timedelta(minutes=1):
+                    mid = lo + (hi - lo) / 2
+                    lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+                found.append((name, hi))
+            day = nxt
+    return found
+
+
+TRANSITIONS = _transitions()
+
+
+@hs.composite
+def moments_and_zones(draw):
+    if TRANSITIONS and draw(hs.booleans()):
+        zone, instant = draw(hs.sampled_from(TRANSITIONS))
+        moment = instant + timedelta(seconds=draw(hs.integers(-4 * 86400, 86400)))
+    else:
+        zone = draw(hs.sampled_from(ZONES))
+        moment = draw(hs.datetimes(datetime(2024, 1, 1), datetime(2030, 12, 31)))
+    return moment.replace(microsecond=0), zone
+
+
+@hs.composite
+def valid_rules(draw):
+    start = draw(hs.integers(0, 20 * 12)) * 5
+    end = draw(hs.integers(start // 5 + 1, 21 * 12)) * 5
+    meal_start = meal_end = None
+    if draw(hs.booleans()):
+        meal_start = draw(hs.integers(0, 23 * 12)) * 5
+        meal_end = draw(hs.integers(meal_start // 5 + 1, 24 * 12)) * 5
+        assume(not (meal_start <= start and meal_end >= end))
+    allowed = draw(hs.frozensets(hs.integers(0, 6), min_size=1))
+    preferred = draw(hs.frozensets(hs.sampled_from(sorted(allowed))))
+    rules = sw.WindowRules(
+        start=start / 60,
+        end=end / 60,
+        meal_start=None if meal_start is None else meal_start / 60,
+        meal_end=None if meal_end is None else meal_end / 60,
+        allowed_weekdays=allowed,
+        preferred_weekdays=preferred,
+        max_preference_delay_days=draw(hs.integers(0, 4)),
+    )
+    rules.validate()
+    return rules
+
+
+@hs.composite
+def closed_days_near(draw, around):
+    offsets = draw(hs.lists(hs.integers(-1, 12), max_size=4, unique=True))
+    return {around.date() + timedelta(days=o): f"holiday {o}" for o in offsets}
+
+
+@HYPO
+@given(mz=moments_and_zones(), rules=valid_rules(), data=hs.data())
+def test_next_allowed_moment_matches_brute_force(mz, rules, data):
+    moment, zone = mz
+    closed = data.draw(closed_days_near(moment))
+    tz = ZoneInfo(zone)
+    result, why = sw.next_allowed_moment(moment, zone, rules, closed)
+    # Guarantees that hold whatever the horizon.
+    assert result.tzinfo is None and result.second == 0 and result.microsecond == 0
+    assert result >= moment and result - moment < timedelta(days=60)
+    loc = result.replace(tzinfo=UTC).astimezone(tz)
+    assert loc.replace(tzinfo=None).replace(tzinfo=tz, fold=loc.fold).astimezone(UTC).replace(tzinfo=None) == result
+    assert ref_allowed(result, tz, rules, closed)
+    assert (loc.hour, loc.minute) < (21, 0)
+    assert isinstance(why, str) and why and len(why) < 400
+    # Minimality (earliest allowed, or the earliest preferred one within the tolerance).
+    expected = reference(moment, zone, rules, closed)
+    if expected is UNKNOWN:
+        assert result - moment >= timedelta(days=REF_DAYS - 1)
+    else:
+        assert result == expected, (result, expected, why)
+
+
+@HYPO
+@given(
+    mz=moments_and_zones(),
+    rules=valid_rules(),
+    per_hour=hs.integers(1, 4),
+    counts=hs.lists(hs.integers(0, 5), max_size=30),
+)
+def test_spread_slot_properties(mz, rules, per_hour, counts):
+    moment, zone = mz
+    tz = ZoneInfo(zone)
+    base, _ = sw.next_allowed_moment(moment, zone, rules)
+    hour0 = base.replace(minute=0)
+    taken = {hour0 + timedelta(hours=i): n for i, n in enumerate(counts)}
+    result, why = sw.spread_slot(moment, zone, rules, None, taken, per_hour)
+    assert result >= base
+    assert ref_allowed(result, tz, rules, {})
+    bucket = result.replace(minute=0)
+    assert taken.get(bucket, 0) < per_hour
+    if bucket != hour0:
+        assert "hour full, moved" in why
+        assert taken.get(hour0, 0) >= per_hour
+    else:
+        assert result >= hour0 + timedelta(minutes=taken.get(hour0, 0) * 60 // per_hour) or result == base
+
+
+@HYPO
+@given(
+    start=hs.integers(0, 5000),
+    offsets=hs.lists(hs.integers(-4000, 4000), max_size=6),
+    cap=hs.integers(0, 4),
+    days=hs.integers(1, 2),
+)
+def test_frequency_cap_matches_brute_force(start, offsets, cap, days):
+    origin = datetime(2026, 3, 1)
+    moment = origin + timedelta(minutes=start)
+    contacts = [moment + timedelta(minutes=o) for o in offsets]
+    result, why = sw.frequency_cap_date(moment, contacts, cap, days, channel_label="emails")
+    window = timedelta(days=days)
+
+    def fits(t):
+        return cap <= 0 or sum(1 for c in contacts if t - window < c <= t) < cap
+
+    assert fits(result) and result >= moment
+    t = moment
+    while t < result:  # brute force: no earlier minute fits
+        assert not fits(t)
+        t += timedelta(minutes=1)
+    assert (why is None) == (result == moment)
+    if why:
+        assert why.startswith(f"at most {cap} emails in {days} day")
+
+
+def test_country_zones_fall_back_gracefully(monkeypatch):
+    monkeypatch.setattr(sw.zoneinfo, "TZPATH", ("/nonexistent/zoneinfo",))
+    sw._zones_by_country.cache_clear()
+    try:
+        try:
+            import tzdata  # noqa: F401  (the PyPI tz database ships zone.tab too)
+        except ImportError:
+            pass
+        else:
+            assert sw.country_timezones("FR") == ("Europe/Paris",)
+
+        def no_package(_name):
+            raise ModuleNotFoundError("tzdata")
+
+        monkeypatch.setattr(sw.resources, "files", no_package)
+        sw._zones_by_country.cache_clear()
+        assert sw.country_timezones("FR") == ()
+        assert sw.resolve_timezone(None, "FR", MADRID)[0] == MADRID
+    finally:
+        monkeypatch.undo()
+        sw._zones_by_country.cache_clear()
+    assert sw.country_timezones("FR") == ("Europe/Paris",)
