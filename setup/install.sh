@@ -82,6 +82,10 @@ else
   say "Python environment up to date: $VENV"
 fi
 
+# Odoo runs from its source tree: make it importable in the environment (pytest-odoo needs it).
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n' "$src" > "$site/odoo-src.pth"
+
 write_odoo_conf "$src"
 
 # --- demo database ------------------------------------------------------------------------------
@@ -91,13 +95,25 @@ if [ "$RESET_DEMO" = 1 ] && db_exists "$DEMO_DB"; then
   as_postgres "dropdb '$DEMO_DB'"
   rm -rf "$DUNNING_HOME/filestore/filestore/$DEMO_DB"
 fi
-if db_exists "$DEMO_DB"; then
-  say "Demo database $DEMO_DB already exists (--reset-demo recreates it); updating our addons"
-  odoo_bin -d "$DEMO_DB" -u "$ADDONS" --stop-after-init --no-http --log-level=warn
+installed_addons() {
+  as_postgres "psql -qAt -d '$1' -c \"select count(*) from ir_module_module where state = 'installed' and name in ('dunning_chain', 'dunning_portal', 'dunning_sms')\""
+}
+addons_stamp=$(cd "$REPO_DIR" && find dunning_chain dunning_portal dunning_sms -type f \
+  ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16)
+stamp_file="$DUNNING_HOME/$DEMO_DB.stamp"
+if db_exists "$DEMO_DB" && [ "$(installed_addons "$DEMO_DB")" = 3 ]; then
+  if [ "$(cat "$stamp_file" 2>/dev/null)" = "$addons_stamp" ]; then
+    say "Demo database $DEMO_DB is up to date (--reset-demo recreates it)"
+  else
+    say "Updating our addons in the demo database $DEMO_DB"
+    odoo_bin -d "$DEMO_DB" -u "$ADDONS" --stop-after-init --no-http --log-level=warn </dev/null
+  fi
 else
-  say "Creating the demo database $DEMO_DB with demo data (about a minute)"
-  odoo_bin -d "$DEMO_DB" -i "$ADDONS" --with-demo --stop-after-init --no-http --log-level=warn
+  say "Installing our addons with demo data into $DEMO_DB (a minute or two)"
+  odoo_bin -d "$DEMO_DB" -i "$ADDONS" --with-demo --stop-after-init --no-http --log-level=warn </dev/null
 fi
+[ "$(installed_addons "$DEMO_DB")" = 3 ] || die "our addons did not install in $DEMO_DB (see the log above)"
+echo "$addons_stamp" > "$stamp_file"
 
 cat <<EOF
 

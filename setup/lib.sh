@@ -90,6 +90,7 @@ db_port = $DB_PORT
 db_user = $DB_USER
 db_password = $DB_PASSWORD
 admin_passwd = admin
+http_interface = ${HTTP_INTERFACE:-127.0.0.1}
 without_demo = False
 EOF
 }

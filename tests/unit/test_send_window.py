@@ -587,3 +587,28 @@ def test_country_zones_fall_back_gracefully(monkeypatch):
         monkeypatch.undo()
         sw._zones_by_country.cache_clear()
     assert sw.country_timezones("FR") == ("Europe/Paris",)
+
+
+# --------------------------------------------------------------------------- regions
+
+def test_spanish_provinces_map_to_communities_known_to_holidays():
+    import holidays
+
+    regions = load_tool("dunning_chain", "regions")
+    known = set(holidays.country_holidays("ES").subdivisions)
+    assert len(regions.ES_PROVINCE_TO_COMMUNITY) == 52
+    assert set(regions.ES_PROVINCE_TO_COMMUNITY.values()) <= known
+    assert regions.holiday_subdivision("ES", "M") == "MD"
+    assert regions.holiday_subdivision("ES", "B") == "CT"
+    assert regions.holiday_subdivision("DE", "DE-BE") == "BE"
+    assert regions.holiday_subdivision("US", "NY") == "NY"
+    assert regions.holiday_subdivision("ES", "") is None
+
+
+def test_madrid_and_barcelona_holidays_differ():
+    sw = load_tool("dunning_chain", "send_window")
+    regions = load_tool("dunning_chain", "regions")
+    madrid = sw.public_holidays("ES", regions.holiday_subdivision("ES", "M"), years=2026)
+    barcelona = sw.public_holidays("ES", regions.holiday_subdivision("ES", "B"), years=2026)
+    assert date(2026, 5, 2) in madrid and date(2026, 5, 2) not in barcelona       # Comunidad de Madrid day
+    assert date(2026, 9, 11) in barcelona and date(2026, 9, 11) not in madrid     # Diada
