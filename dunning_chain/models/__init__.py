@@ -3,6 +3,7 @@ from . import dunning_level
 from . import dunning_level_channel
 from . import dunning_communication
 from . import dunning_communication_line
+from . import dunning_partner_closure
 from . import account_move
 from . import res_partner
 from . import res_company

@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
 
+from ..tools import send_window
 from .dunning_level_channel import CHANNELS
 
 _logger = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ class DunningCommunication(models.Model):
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True,
                                       copy=False)
     mail_message_id = fields.Many2one("mail.message", readonly=True, copy=False, index="btree_not_null")
+    kind = fields.Selection([("reminder", "Reminder"), ("thanks", "Payment received")],
+                            default="reminder", required=True, readonly=True)
+    mail_template_id = fields.Many2one("mail.template", readonly=True, ondelete="set null",
+                                       help="Template of the e-mail, when the channel has one.")
     delivery_state = fields.Selection(DELIVERY_STATES, default="none", readonly=True, copy=False,
                                       tracking=True)
     failure_reason = fields.Text(readonly=True, copy=False)
@@ -204,10 +209,12 @@ class DunningCommunication(models.Model):
     # ------------------------------------------------------------------ the run
     @api.model
     def _cron_dunning_run(self):
-        """Scheduled action: plan, then send what is due, committing progress as it goes."""
-        self._dunning_thank_paid()
-        self._dunning_plan()
-        self._dunning_send_due(commit=True)
+        """Scheduled action: plan, then send what is due, committing progress as it goes.
+        Runs for every company (the cron user is the superuser)."""
+        comms = self.with_context(allowed_company_ids=self.env["res.company"].search([]).ids)
+        comms._dunning_thank_paid()
+        comms._dunning_plan()
+        comms._dunning_send_due(commit=True)
 
     # ---------------------------------------------------------------- planning
     @api.model
@@ -252,7 +259,7 @@ class DunningCommunication(models.Model):
         :return: the planned communications (or, with dry_run, a list of dicts describing them)
         """
         today = today or fields.Date.context_today(self)
-        companies = companies or self.env["res.company"].search([])
+        companies = companies or self.env.companies
         rows = self._dunning_candidates(today, companies)
         if not rows:
             return [] if dry_run else self.browse()
@@ -307,7 +314,8 @@ class DunningCommunication(models.Model):
     def _dunning_create_planned(self, plans, today):
         vals_list = []
         move_levels = {}
-        now = fields.Datetime.now()
+        now = fields.Datetime.now().replace(microsecond=0)
+        planning = {}
         for partner, company, policy, level, entries in plans:
             state = "to_review" if level._needs_review() else "scheduled"
             reason = "\n".join(f"{move.name}: {why}" for move, _due, why in entries)
@@ -319,8 +327,8 @@ class DunningCommunication(models.Model):
             for move, due, _why in entries:
                 move_levels[move] = (level, due)
             for channel in level.channel_ids:
-                scheduled_at, tz, why_then = self._dunning_plan_moment(partner, company, policy,
-                                                                       channel.channel, now)
+                scheduled_at, tz, why_then = self._dunning_plan_moment(
+                    partner, company, policy, channel.channel, now, planning)
                 vals_list.append({
                     "company_id": company.id,
                     "partner_id": partner.id,
@@ -328,6 +336,7 @@ class DunningCommunication(models.Model):
                     "level_id": level.id,
                     "channel": channel.channel,
                     "channel_config_id": channel.id,
+                    "mail_template_id": channel.mail_template_id.id,
                     "state": state,
                     "scheduled_at": scheduled_at,
                     "partner_tz": tz,
@@ -347,11 +356,64 @@ class DunningCommunication(models.Model):
             move.write(vals)
         return comms
 
-    def _dunning_plan_moment(self, partner, company, policy, channel, now):
-        """When may this message leave? Returns (naive UTC datetime, time zone, reason).
-        The send-window rules refine this; without them, as soon as possible."""
-        tz = partner.tz or company.partner_id.tz or self.env.user.tz or "UTC"
-        return now, tz, self.env._("As soon as possible")
+    def _dunning_plan_moment(self, partner, company, policy, channel, now, planning=None):
+        """When may this message leave? Returns (naive UTC datetime, time zone, reason in words).
+
+        The next moment inside the policy's send window in the customer's time zone, skipping
+        weekends, the customer's public holidays and closures and the company's closures,
+        spread so that no channel exceeds its messages per hour, and after the frequency cap
+        of the channel allows another contact. ``planning`` carries the counts of one run.
+        """
+        planning = planning if planning is not None else {}
+        tz, tz_source = partner._dunning_timezone(company)
+        rules = policy._dunning_window_rules()
+        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
+        moment, cap_reason = now, None
+        cap = policy._dunning_frequency_cap(channel)
+        if cap:
+            contacts = planning.setdefault(("contacts", partner.id, channel), self._dunning_contacts(
+                partner, channel, now - timedelta(days=7)))
+            moment, cap_reason = send_window.frequency_cap_date(
+                now, contacts, cap, channel_label=self._channel_label_for(channel), tz_name=tz)
+        taken = planning.setdefault(("taken", channel), self._dunning_taken_slots(channel, now))
+        try:
+            slot, why = send_window.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
+        except ValueError as exc:
+            raise UserError(self.env._("No moment to send fits the policy '%(policy)s': %(err)s",
+                                       policy=policy.name, err=exc)) from exc
+        bucket = slot.replace(minute=0, second=0, microsecond=0)
+        taken[bucket] = taken.get(bucket, 0) + 1
+        if cap:
+            planning[("contacts", partner.id, channel)].append(slot)
+        reason = why if slot > now else self.env._("Now: inside the send window (%s)",
+                                                    send_window.format_local(slot, tz))
+        if cap_reason:
+            reason = f"{cap_reason}; {reason}"
+        if tz_source != "customer's time zone":
+            reason = f"{reason} [{tz_source}]"
+        return slot, tz, reason
+
+    def _channel_label_for(self, channel):
+        return dict(self._fields["channel"]._description_selection(self.env)).get(channel, channel)
+
+    @api.model
+    def _dunning_contacts(self, partner, channel, since):
+        """Moments of the contacts with the customer through a channel since a date (sent or
+        planned): the frequency caps count them."""
+        comms = self.search([("partner_id", "=", partner.id), ("channel", "=", channel),
+                             ("state", "in", ("sent", "scheduled", "to_review")),
+                             "|", ("sent_at", ">=", since), ("scheduled_at", ">=", since)])
+        return [c.sent_at or c.scheduled_at for c in comms]
+
+    @api.model
+    def _dunning_taken_slots(self, channel, since):
+        """{UTC hour: number of messages already planned in it} for a channel."""
+        self.flush_model(["channel", "state", "scheduled_at"])
+        self.env.cr.execute(SQL("""
+            SELECT date_trunc('hour', scheduled_at), COUNT(*) FROM dunning_communication
+             WHERE channel = %s AND state IN ('scheduled', 'to_review') AND scheduled_at >= %s
+             GROUP BY 1""", channel, since - timedelta(hours=1)))
+        return dict(self.env.cr.fetchall())
 
     # ---------------------------------------------------------------- sending
     @api.model
@@ -384,9 +446,10 @@ class DunningCommunication(models.Model):
 
     def _dunning_send_one(self):
         self.ensure_one()
+        if self._dunning_recheck_window():
+            return
         self.line_ids._dunning_refresh_amounts()
-        open_lines = self.line_ids.filtered(lambda l: l.is_open)
-        if not open_lines:
+        if self.kind == "reminder" and not self.line_ids.filtered("is_open"):
             self.with_context(dunning_sending=True).write({
                 "state": "cancelled",
                 "failure_reason": self.env._("Every invoice was paid or settled before sending."),
@@ -402,6 +465,26 @@ class DunningCommunication(models.Model):
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
             _logger.info("Dunning communication %s failed: %s", self.name, exc)
             self._dunning_mark_failed(exc)
+
+    def _dunning_recheck_window(self):
+        """At send time the window is checked again: a message planned for 17:55 and reached at
+        18:20 (a slow run, a Send Now at night) is moved to the next allowed moment, not sent.
+        Returns True when it was moved."""
+        now = fields.Datetime.now().replace(microsecond=0)
+        partner, company, policy = self.partner_id, self.company_id, self.policy_id
+        tz, _source = partner._dunning_timezone(company)
+        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
+        try:
+            slot, why = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(), closed)
+        except ValueError as exc:
+            slot, why = now, str(exc)
+        if slot <= now + timedelta(minutes=1):
+            return False
+        self.with_context(dunning_sending=True).write({
+            "scheduled_at": slot, "partner_tz": tz,
+            "schedule_reason": self.env._("Moved at send time: %s", why),
+        })
+        return True
 
     def _dunning_mark_sent(self, result):
         self.ensure_one()
@@ -545,7 +628,7 @@ class DunningCommunication(models.Model):
 
     def _dunning_send_email(self):
         config = self.channel_config_id
-        template = config.mail_template_id
+        template = self.mail_template_id or config.mail_template_id
         if not template:
             raise UserError(self.env._("Level '%s' has no e-mail template.", self.level_id.name))
         attachments = self._dunning_invoice_attachments() if config.attach_invoices \
@@ -621,7 +704,8 @@ class DunningCommunication(models.Model):
     @api.model
     def _dunning_thank_paid(self):
         """Invoices that were reminded and are now paid leave the chain; the policy may thank
-        the customer (one message per customer). Promises paid in time are marked kept."""
+        the customer (one message per customer, planned in the send window like any other).
+        Promises paid in time are marked kept."""
         self.env["account.move"].search([
             ("dunning_promise_state", "=", "open"),
             ("payment_state", "in", ("paid", "in_payment")),
@@ -630,35 +714,30 @@ class DunningCommunication(models.Model):
             ("dunning_level_id", "!=", False),
             ("payment_state", "in", ("paid", "in_payment", "reversed")),
         ])
-        if not moves:
-            return self.browse()
         thanks = self.browse()
+        now = fields.Datetime.now().replace(microsecond=0)
+        planning = {}
         for (partner, company), partner_moves in moves.grouped(
                 lambda m: (m.commercial_partner_id, m.company_id)).items():
-            paid = partner_moves.filtered(lambda m: m.payment_state != "reversed")
+            paid = partner_moves.filtered(lambda m: m.payment_state != "reversed"
+                                          and m.dunning_last_date)
             policy = partner._dunning_policy(company)
             template = policy.thank_you_template_id
-            if paid and template and paid.dunning_last_date:
-                level = paid[:1].dunning_level_id
-                comm = self.create({
-                    "company_id": company.id, "partner_id": partner.id,
-                    "policy_id": policy.id, "level_id": level.id, "channel": "email",
-                    "scheduled_at": fields.Datetime.now(),
+            if paid and template:
+                scheduled_at, tz, why = self._dunning_plan_moment(
+                    partner, company, policy, "email", now, planning)
+                thanks |= self.create({
+                    "company_id": company.id, "partner_id": partner.id, "kind": "thanks",
+                    "policy_id": policy.id, "level_id": paid[:1].dunning_level_id.id,
+                    "channel": "email", "mail_template_id": template.id,
+                    "scheduled_at": scheduled_at, "partner_tz": tz, "schedule_reason": why,
                     "reason": self.env._("Payment received"),
-                    "schedule_reason": self.env._("Payment received: thank-you"),
-                    "line_ids": [fields.Command.create({"move_id": m.id, "previous_level_id":
-                                                        m.dunning_level_id.id})
-                                 for m in paid],
+                    "line_ids": [fields.Command.create({
+                        "move_id": m.id, "previous_level_id": m.dunning_level_id.id,
+                        "due_date": m.dunning_due_date}) for m in paid],
                 })
-                comm.line_ids._dunning_refresh_amounts()
-                try:
-                    with self.env.cr.savepoint():
-                        result = comm._dunning_send_mail(template, self.env["ir.attachment"])
-                        comm._dunning_mark_sent(result)
-                except Exception as exc:  # noqa: BLE001
-                    comm._dunning_mark_failed(exc)
-                thanks |= comm
             partner_moves.write({"dunning_level_id": False, "dunning_due_date": False})
+        thanks.line_ids._dunning_refresh_amounts()
         return thanks
 
     # ---------------------------------------------------------------- evidence

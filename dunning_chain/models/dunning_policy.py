@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.send_window import WindowRules
+
 
 class DunningPolicy(models.Model):
     """An escalation chain: the levels a customer goes through while an invoice stays unpaid."""
@@ -59,6 +61,28 @@ class DunningPolicy(models.Model):
     )
     partner_count = fields.Integer(compute="_compute_partner_count", string="Customers")
 
+    # Send windows: when messages may reach the customer, in the customer's own time zone.
+    window_start = fields.Float(string="Send From", default=9.0,
+                                help="Earliest local hour (customer's time zone).")
+    window_end = fields.Float(string="Send Until", default=18.0,
+                              help="Latest local hour. 21:00 is a hard limit no setting can pass.")
+    meal_blackout = fields.Boolean(string="Avoid Meal Time", default=True)
+    meal_start = fields.Float(default=14.0)
+    meal_end = fields.Float(default=15.5)
+    preference_delay_days = fields.Integer(
+        string="Monday/Friday Tolerance (days)", default=2,
+        help="Tuesday to Thursday are preferred. Monday or Friday is used only when waiting for "
+             "the next Tuesday-Thursday would delay the message by more than this many days.")
+    max_per_hour = fields.Integer(
+        string="Messages per Hour (per channel)", default=200,
+        help="Spreads the messages of a run over the window instead of sending them all at "
+             "09:00. 0: no limit.")
+    cap_email = fields.Integer(string="E-mails per 7 Days", default=3,
+                               help="At most this many e-mails to a customer in any 7 days.")
+    cap_call = fields.Integer(string="Calls per 7 Days", default=3,
+                              help="At most this many calls to a customer in any 7 days (US "
+                                   "Regulation F presumes harassment above 7).")
+
     _minimum_amount_positive = models.Constraint(
         "CHECK(minimum_amount >= 0)", "The minimum overdue amount cannot be negative.")
 
@@ -77,6 +101,32 @@ class DunningPolicy(models.Model):
             [("dunning_policy_id", "in", self.ids)], ["dunning_policy_id"], ["__count"]))
         for policy in self:
             policy.partner_count = groups.get(policy, 0)
+
+    @api.constrains("window_start", "window_end", "meal_blackout", "meal_start", "meal_end",
+                    "preference_delay_days", "max_per_hour", "cap_email", "cap_call")
+    def _check_send_window(self):
+        for policy in self:
+            try:
+                policy._dunning_window_rules().validate()
+            except ValueError as exc:
+                raise ValidationError(self.env._("Send window of '%(policy)s': %(error)s",
+                                                 policy=policy.name, error=exc)) from exc
+            if min(policy.max_per_hour, policy.cap_email, policy.cap_call) < 0:
+                raise ValidationError(self.env._("Limits cannot be negative (0 means no limit)."))
+
+    def _dunning_window_rules(self):
+        self.ensure_one()
+        return WindowRules(
+            start=self.window_start, end=self.window_end,
+            meal_start=self.meal_start if self.meal_blackout else None,
+            meal_end=self.meal_end if self.meal_blackout else None,
+            max_preference_delay_days=self.preference_delay_days,
+        )
+
+    def _dunning_frequency_cap(self, channel):
+        """Maximum contacts per customer in 7 days for a channel (0: no cap)."""
+        self.ensure_one()
+        return {"email": self.cap_email, "call": self.cap_call}.get(channel, 0)
 
     @api.constrains("max_promise_days", "late_payer_days")
     def _check_days(self):

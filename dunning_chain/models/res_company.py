@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 from odoo import fields, models
 
 
@@ -16,3 +18,24 @@ class ResCompany(models.Model):
             return policy
         return self.env["dunning.policy"].search(
             [("company_id", "in", (self.id, False))], order="company_id, sequence, id", limit=1)
+
+    def _dunning_closed_days(self, date_from, date_to):
+        """{date: name} of the company's closures: global leaves of its working calendar."""
+        self.ensure_one()
+        calendar = self.resource_calendar_id
+        if not calendar:
+            return {}
+        leaves = self.env["resource.calendar.leaves"].sudo().search([
+            ("resource_id", "=", False),
+            ("calendar_id", "in", (calendar.id, False)),
+            ("company_id", "in", (self.id, False)),
+            ("date_to", ">=", datetime.combine(date_from, time.min)),
+            ("date_from", "<=", datetime.combine(date_to, time.max)),
+        ])
+        closed = {}
+        for leave in leaves:
+            day = max(leave.date_from.date(), date_from)
+            while day <= min(leave.date_to.date(), date_to):
+                closed[day] = leave.name or self.env._("company closed")
+                day += timedelta(days=1)
+        return closed

@@ -1,5 +1,16 @@
-from odoo import api, fields, models
+import functools
+from datetime import timedelta
+
+from odoo import fields, models
 from odoo.tools import SQL
+
+from ..tools import send_window
+from ..tools.regions import holiday_subdivision
+
+
+@functools.lru_cache(maxsize=256)
+def _public_holidays(country_code, subdivision, years):
+    return send_window.public_holidays(country_code, subdivision, years=years)
 
 
 class ResPartner(models.Model):
@@ -20,6 +31,10 @@ class ResPartner(models.Model):
     dunning_communication_count = fields.Integer(compute="_compute_dunning_stats")
     dunning_overdue_amount = fields.Monetary(
         compute="_compute_dunning_stats", string="Overdue", currency_field="currency_id")
+    dunning_closure_ids = fields.One2many(
+        "dunning.partner.closure", "partner_id", string="Closures",
+        help="Periods when the customer is closed (holidays, inventory...): no reminder reaches "
+             "them then.")
     dunning_avg_days_late = fields.Float(
         compute="_compute_dunning_avg_days_late", string="Average Days Late",
         help="Over the paid invoices: average days between due date and payment.")
@@ -69,6 +84,35 @@ class ResPartner(models.Model):
         if not policy or not policy.active:
             policy = company._dunning_default_policy()
         return policy
+
+    def _dunning_timezone(self, company):
+        """(time zone, where it comes from): the customer's, else its country's when the
+        country has one zone, else the company's."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        company_tz = company.partner_id.tz or company.resource_calendar_id.tz
+        return send_window.resolve_timezone(partner.tz or self.tz, partner.country_id.code,
+                                            company_tz)
+
+    def _dunning_closed_days(self, company, date_from, date_to):
+        """{local date: why} when nothing may reach this customer: public holidays of its
+        country and region (``holidays`` library), the company's closures (global leaves of its
+        working calendar) and the customer's own closures."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        country = partner.country_id.code
+        closed = {}
+        if country:
+            subdivision = holiday_subdivision(country, partner.state_id.code)
+            years = tuple(range(date_from.year, date_to.year + 1))
+            closed.update(_public_holidays(country, subdivision, years))
+        closed.update(company._dunning_closed_days(date_from, date_to))
+        for closure in partner.dunning_closure_ids:
+            day = max(closure.date_from, date_from)
+            while day <= min(closure.date_to, date_to):
+                closed[day] = closure.name or self.env._("customer closed")
+                day += timedelta(days=1)
+        return closed
 
     def action_dunning_communications(self):
         self.ensure_one()

@@ -1,3 +1,4 @@
 from . import test_dunning_chain
 from . import test_dunning_bad_input
 from . import test_dunning_security
+from . import test_dunning_send_window

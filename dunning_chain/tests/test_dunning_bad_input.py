@@ -35,7 +35,7 @@ class TestDunningBadInput(DunningCommon):
         with freeze_time(f"{self.START.isoformat()} 10:30:00"):
             comm.action_retry()
         self.assertEqual(comm.state, "scheduled")
-        self.assertFalse(comm.activity_id.exists(), "the fix-it activity is done")
+        self.assertFalse(comm.activity_ids, "the fix-it activity is done")
         self._run(self.START, hour=11)
         self.assertEqual(comm.state, "sent")
         self.assertIn("fixed@alcala.example.com", comm.recipients)

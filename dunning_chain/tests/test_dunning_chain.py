@@ -82,7 +82,7 @@ class TestDunningChain(DunningCommon):
         handoff = self._comms(level_id=self.levels[60].id)
         self.assertEqual(handoff.state, "to_review")
         handoff.action_approve()
-        self._run(due + timedelta(days=61))
+        self._run(due + timedelta(days=63))  # +61 is a Saturday: it waits for Monday
         self.assertEqual(handoff.state, "sent")
         self.assertIn("Debt summary", handoff.attachment_ids.name)
 
@@ -312,10 +312,10 @@ class TestDunningChain(DunningCommon):
         self._run(self.START)
         comm = self._comms()
         self.assertEqual(comm.state, "to_review")
-        self._run(self.START, hour=12)
+        self._run(self.START, hour=11)
         self.assertEqual(comm.state, "to_review", "nothing leaves without approval")
         comm.action_approve()
-        self._run(self.START, hour=13)
+        self._run(self.START, hour=12)
         self.assertEqual(comm.state, "sent")
 
     def test_cancel_restores_previous_level(self):

@@ -1,0 +1,123 @@
+from datetime import date, datetime, timedelta
+
+from odoo.exceptions import ValidationError
+from odoo.tests import freeze_time, tagged
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningSendWindow(DunningCommon):
+    """The run plans each message for a decent hour in the customer's own time zone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.preference_delay_days = 2  # the shipped default: Tuesday-Thursday preferred
+        us, es = cls.env.ref("base.us"), cls.env.ref("base.es")
+        cls.newyork = cls.env["res.partner"].create({
+            "name": "Hudson Retail Inc.", "email": "ap@hudson.example.com", "is_company": True,
+            "tz": "America/New_York", "country_id": us.id,
+            "state_id": cls.env.ref("base.state_us_27").id,
+        })
+        cls.madrid = cls.env["res.partner"].create({
+            "name": "Construcciones Alcalá", "email": "pagos@alcala.example.com",
+            "is_company": True, "tz": "Europe/Madrid", "country_id": es.id,
+            "state_id": cls.env.ref("base.state_es_m").id,
+        })
+
+    def _plan_at(self, moment):
+        with freeze_time(moment):
+            return self.Comm._dunning_plan()
+
+    def test_new_york_customer_planned_for_its_morning_not_madrids(self):
+        # Wednesday 4 Nov 2026, 08:00 UTC: 09:00 in Madrid, 03:00 in New York
+        due = date(2026, 10, 28)
+        self._invoice(due, partner=self.newyork)
+        self._invoice(due, partner=self.madrid)
+        comms = self._plan_at("2026-11-04 08:00:00")
+        ny = comms.filtered(lambda c: c.partner_id == self.newyork)
+        md = comms.filtered(lambda c: c.partner_id == self.madrid)
+        self.assertEqual(md.scheduled_at, datetime(2026, 11, 4, 8, 0), "09:00 Madrid: now")
+        self.assertEqual(ny.scheduled_at, datetime(2026, 11, 4, 14, 0), "09:00 New York (EST)")
+        self.assertEqual(ny.partner_tz, "America/New_York")
+        self.assertIn("09:00", ny.scheduled_local)
+        self.assertIn("America/New_York", ny.schedule_reason)
+        # the run at 08:00 UTC sends Madrid's and keeps New York's for later
+        with freeze_time("2026-11-04 08:00:00"):
+            self.Comm._dunning_send_due()
+        self.assertEqual((md.state, ny.state), ("sent", "scheduled"))
+        with freeze_time("2026-11-04 14:00:00"):
+            self.Comm._dunning_send_due()
+        self.assertEqual(ny.state, "sent")
+
+    def test_friday_evening_waits_for_tuesday(self):
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-20 19:30:00")  # Friday 20:30 in Madrid
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 24, 8, 0))  # Tuesday 09:00
+        self.assertIn("Monday", comm.schedule_reason)
+
+    def test_customer_public_holiday_by_region(self):
+        # Thursday 26 Nov 2026 is Thanksgiving in the US, not in Spain
+        self._invoice(date(2026, 11, 18), partner=self.newyork)
+        self._invoice(date(2026, 11, 18), partner=self.madrid)
+        comms = self._plan_at("2026-11-26 15:00:00")
+        ny = comms.filtered(lambda c: c.partner_id == self.newyork)
+        md = comms.filtered(lambda c: c.partner_id == self.madrid)
+        self.assertEqual(md.scheduled_at, datetime(2026, 11, 26, 15, 0))
+        self.assertEqual(ny.scheduled_at.date(), date(2026, 11, 27))
+        self.assertIn("Thanksgiving", ny.schedule_reason)
+
+    def test_company_and_customer_closures(self):
+        self.env["resource.calendar.leaves"].create({
+            "name": "Company inventory", "calendar_id": self.env.company.resource_calendar_id.id,
+            "date_from": datetime(2026, 11, 24, 0, 0), "date_to": datetime(2026, 11, 24, 23, 0),
+        })
+        self.madrid.dunning_closure_ids = [(0, 0, {
+            "name": "Closed for refurbishment", "date_from": date(2026, 11, 25),
+            "date_to": date(2026, 11, 26)})]
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-23 19:00:00")  # Monday 20:00 Madrid
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 27, 8, 0), "Friday 09:00")
+        self.assertIn("Company inventory", comm.schedule_reason)
+        self.assertIn("refurbishment", comm.schedule_reason)
+
+    def test_window_rechecked_at_send_time(self):
+        self._invoice(date(2026, 11, 10), partner=self.madrid)
+        comm = self._plan_at("2026-11-24 16:55:00")  # Tuesday 17:55 Madrid: inside the window
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 24, 16, 55))
+        with freeze_time("2026-11-24 17:20:00"):  # the run reaches it at 18:20
+            self.Comm._dunning_send_due()
+        self.assertEqual(comm.state, "scheduled", "moved, not sent")
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 25, 8, 0))
+        self.assertIn("Moved at send time", comm.schedule_reason)
+
+    def test_frequency_cap_moves_the_step(self):
+        self.policy.cap_email = 1
+        self._invoice(date(2026, 11, 3), partner=self.madrid)
+        with freeze_time("2026-11-03 10:00:00"):
+            self.Comm._dunning_plan()
+            self.Comm._dunning_send_due()  # due today, Tuesday 3 Nov
+        first = self.Comm.search([("partner_id", "=", self.madrid.id)])
+        self.assertEqual(first.state, "sent")
+        # an invoice of another age reaches +7 two days later: one e-mail per 7 days only
+        self._invoice(date(2026, 10, 29), partner=self.madrid)
+        comm = self._plan_at("2026-11-05 10:00:00")
+        self.assertEqual(comm.scheduled_at.date(), date(2026, 11, 10))
+        self.assertIn("at most 1 E-mail in 7 days", comm.schedule_reason)
+
+    def test_spreading_per_hour(self):
+        self.policy.max_per_hour = 2
+        partners = self.env["res.partner"].create([{
+            "name": f"Customer {i}", "email": f"c{i}@example.com", "tz": "Europe/Madrid",
+        } for i in range(5)])
+        for partner in partners:
+            self._invoice(date(2026, 11, 17), partner=partner)
+        comms = self._plan_at("2026-11-24 08:00:00")  # Tuesday 09:00 Madrid
+        hours = sorted(c.scheduled_at.hour for c in comms)
+        self.assertEqual(hours, [8, 8, 9, 9, 10])
+
+    def test_window_past_21_refused(self):
+        with self.assertRaisesRegex(ValidationError, "21:00"):
+            self.policy.window_end = 22.0
+        self.policy.window_end = 21.0  # the hard limit itself is allowed (until 20:59)
