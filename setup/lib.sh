@@ -91,7 +91,6 @@ db_user = $DB_USER
 db_password = $DB_PASSWORD
 admin_passwd = admin
 http_interface = ${HTTP_INTERFACE:-127.0.0.1}
-without_demo = False
 EOF
 }
 

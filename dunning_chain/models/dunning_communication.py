@@ -371,11 +371,16 @@ class DunningCommunication(models.Model):
         moment, cap_reason = now, None
         cap = policy._dunning_frequency_cap(channel)
         if cap:
-            contacts = planning.setdefault(("contacts", partner.id, channel), self._dunning_contacts(
-                partner, channel, now - timedelta(days=7)))
+            key = ("contacts", partner.id, channel)
+            if key not in planning:
+                planning[key] = self._dunning_contacts(partner, channel, now - timedelta(days=7))
+            contacts = planning[key]
             moment, cap_reason = send_window.frequency_cap_date(
                 now, contacts, cap, channel_label=self._channel_label_for(channel), tz_name=tz)
-        taken = planning.setdefault(("taken", channel), self._dunning_taken_slots(channel, now))
+        key = ("taken", channel, company.id)
+        if key not in planning:
+            planning[key] = self._dunning_taken_slots(channel, company, now)
+        taken = planning[key]
         try:
             slot, why = send_window.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
         except ValueError as exc:
@@ -406,13 +411,14 @@ class DunningCommunication(models.Model):
         return [c.sent_at or c.scheduled_at for c in comms]
 
     @api.model
-    def _dunning_taken_slots(self, channel, since):
-        """{UTC hour: number of messages already planned in it} for a channel."""
-        self.flush_model(["channel", "state", "scheduled_at"])
+    def _dunning_taken_slots(self, channel, company, since):
+        """{UTC hour: number of messages of the company already planned in it} for a channel."""
+        self.flush_model(["channel", "state", "scheduled_at", "company_id"])
         self.env.cr.execute(SQL("""
             SELECT date_trunc('hour', scheduled_at), COUNT(*) FROM dunning_communication
-             WHERE channel = %s AND state IN ('scheduled', 'to_review') AND scheduled_at >= %s
-             GROUP BY 1""", channel, since - timedelta(hours=1)))
+             WHERE channel = %s AND company_id = %s AND state IN ('scheduled', 'to_review')
+               AND scheduled_at >= %s
+             GROUP BY 1""", channel, company.id, since - timedelta(hours=1)))
         return dict(self.env.cr.fetchall())
 
     # ---------------------------------------------------------------- sending

@@ -75,6 +75,7 @@ class DunningPolicy(models.Model):
              "the next Tuesday-Thursday would delay the message by more than this many days.")
     max_per_hour = fields.Integer(
         string="Messages per Hour (per channel)", default=200,
+        # counted per company and channel over every policy of the company
         help="Spreads the messages of a run over the window instead of sending them all at "
              "09:00. 0: no limit.")
     cap_email = fields.Integer(string="E-mails per 7 Days", default=3,
