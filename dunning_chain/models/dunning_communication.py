@@ -110,6 +110,8 @@ class DunningCommunication(models.Model):
     hash = fields.Char(readonly=True, copy=False, help="SHA-256 of this communication's snapshot "
                        "chained to the customer's previous communication: tampering shows.")
     activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
+    customer_url = fields.Char(compute="_compute_customer_url", string="Customer Link",
+                               help="Where the customer sees and settles what they owe.")
 
     # ------------------------------------------------------------------ computes
     @api.depends("line_ids.move_id")
@@ -120,6 +122,10 @@ class DunningCommunication(models.Model):
 
     def _search_invoice_ids(self, operator, value):
         return [("line_ids.move_id", operator, value)]
+
+    def _compute_customer_url(self):
+        for comm in self:
+            comm.customer_url = comm._dunning_customer_url() if comm.id else False
 
     @api.depends("scheduled_at", "partner_tz")
     def _compute_scheduled_local(self):
@@ -365,7 +371,7 @@ class DunningCommunication(models.Model):
         of the channel allows another contact. ``planning`` carries the counts of one run.
         """
         planning = planning if planning is not None else {}
-        tz, tz_source = partner._dunning_timezone(company)
+        tz, tz_source = self._dunning_timezone_for(partner, company, channel)
         rules = policy._dunning_window_rules()
         closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
         moment, cap_reason = now, None
@@ -397,6 +403,23 @@ class DunningCommunication(models.Model):
         if tz_source != "customer's time zone":
             reason = f"{reason} [{tz_source}]"
         return slot, tz, reason
+
+    @api.model
+    def _dunning_timezone_for(self, partner, company, channel):
+        """(time zone, where it comes from) of the recipient for a channel. Channels whose
+        address has a zone of its own (an SMS to a foreign mobile) override this."""
+        return partner._dunning_timezone(company)
+
+    def _dunning_customer_url(self):
+        """The link a message gives the customer to see and settle what they owe: the portal
+        page of the oldest open invoice (dunning_portal replaces it with the customer's signed
+        dunning page)."""
+        self.ensure_one()
+        moves = self.line_ids.filtered("is_open").move_id or self.line_ids.move_id
+        move = moves.sorted(lambda m: (m.invoice_date_due or m.date, m.id))[:1]
+        if not move:
+            return self.partner_id.get_base_url()
+        return move.get_base_url() + move._get_share_url(redirect=False)
 
     def _channel_label_for(self, channel):
         return dict(self._fields["channel"]._description_selection(self.env)).get(channel, channel)
@@ -478,7 +501,7 @@ class DunningCommunication(models.Model):
         Returns True when it was moved."""
         now = fields.Datetime.now().replace(microsecond=0)
         partner, company, policy = self.partner_id, self.company_id, self.policy_id
-        tz, _source = partner._dunning_timezone(company)
+        tz, _source = self._dunning_timezone_for(partner, company, self.channel)
         closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
         try:
             slot, why = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(), closed)

@@ -29,6 +29,8 @@ class TestDunningChain(DunningCommon):
         self.assertEqual(due_today.channel, "email")
         self.assertIn("due today", due_today.subject)
         self.assertIn(invoice.name, due_today.body)
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", due_today.body,
+                      "the customer can see and pay online from the message")
         self.assertIn("pagos@alcala.example.com", due_today.recipients)
         self.assertEqual(due_today.amount_total, 1200.0)
         self.assertEqual(invoice.dunning_level_id, self.levels[0])
