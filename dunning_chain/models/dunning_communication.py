@@ -139,11 +139,19 @@ class DunningCommunication(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        seq = self.env["ir.sequence"]
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = seq.next_by_code("dunning.communication") or "/"
-        return super().create(vals_list)
+        comms = super().create(vals_list)
+        # References follow the record id (no sequence row lock per record: the planner
+        # creates thousands at once): DUN/2026/000123
+        unnamed = comms.filtered(lambda c: c.name in (False, "/"))
+        if unnamed:
+            unnamed.flush_recordset(["name"])
+            self.env.cr.execute(SQL("""
+                UPDATE dunning_communication
+                   SET name = 'DUN/' || to_char(COALESCE(create_date, now()), 'YYYY') || '/'
+                              || lpad(id::text, 6, '0')
+                 WHERE id IN %s""", tuple(unnamed.ids)))
+            unnamed.invalidate_recordset(["name"])
+        return comms
 
     def write(self, vals):
         frozen = SNAPSHOT_FIELDS.intersection(vals)
@@ -173,7 +181,8 @@ class DunningCommunication(models.Model):
             # the invoices go back to the level they had before this step was planned
             for line in comm.line_ids:
                 if line.move_id.dunning_level_id == comm.level_id:
-                    line.move_id.dunning_level_id = line.previous_level_id
+                    line.move_id._dunning_set_state(
+                        dunning_level_id=line.previous_level_id.id or None)
         return True
 
     def action_retry(self):
@@ -234,10 +243,14 @@ class DunningCommunication(models.Model):
         self.env["account.move"].flush_model([
             "state", "move_type", "payment_state", "company_id", "commercial_partner_id",
             "dunning_excluded", "dunning_paused_until", "dunning_dispute_state",
-            "dunning_level_id", "dunning_due_date"])
+            "dunning_level_id", "dunning_due_date", "amount_total", "amount_residual",
+            "amount_residual_signed", "currency_id", "payment_reference", "name"])
         self.env.cr.execute(SQL("""
             SELECT m.id, m.commercial_partner_id, m.company_id, MIN(l.date_maturity),
-                   SUM(l.amount_residual)
+                   m.currency_id, m.amount_total, m.amount_residual, m.amount_residual_signed,
+                   COALESCE(m.payment_reference, m.name),
+                   COALESCE(SUM(l.amount_residual_currency)
+                            FILTER (WHERE l.date_maturity <= %(today)s), 0)
               FROM account_move m
               JOIN account_move_line l
                 ON l.move_id = m.id AND l.display_type = 'payment_term'
@@ -269,19 +282,28 @@ class DunningCommunication(models.Model):
         rows = self._dunning_candidates(today, companies)
         if not rows:
             return [] if dry_run else self.browse()
+        # one recordset, iterated: every record shares its prefetch (no query per invoice)
         moves = self.env["account.move"].browse([r[0] for r in rows])
         moves.fetch(["dunning_level_id", "dunning_due_date", "dunning_promise_date",
-                     "dunning_promise_state", "commercial_partner_id", "company_id"])
-        partners = moves.commercial_partner_id
+                     "dunning_promise_state"])
+        move_of = {move.id: move for move in moves}
+        partners = self.env["res.partner"].browse({r[1] for r in rows})
         late_days = partners._dunning_average_days_late()
 
         by_partner = defaultdict(list)
-        for move_id, partner_id, company_id, due_date, residual in rows:
-            by_partner[(partner_id, company_id)].append((move_id, due_date))
+        amounts = {}
+        for (move_id, partner_id, company_id, due_date, currency_id, total, residual,
+             residual_company, reference, overdue) in rows:
+            by_partner[(partner_id, company_id)].append((move_of[move_id], due_date))
+            amounts[move_id] = {
+                "currency_id": currency_id, "amount_total": total, "amount_residual": residual,
+                "amount_residual_company": residual_company, "payment_reference": reference,
+                "amount_overdue": overdue, "is_open": True,
+            }
 
         plans = []  # (partner, company, policy, level, [(move, due, reason, previous_level)])
         for (partner_id, company_id), items in by_partner.items():
-            partner = self.env["res.partner"].browse(partner_id)
+            partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             company = self.env["res.company"].browse(company_id)
             policy = partner.with_company(company)._dunning_policy(company)
             if not policy or partner.dunning_excluded:
@@ -290,15 +312,15 @@ class DunningCommunication(models.Model):
             is_late_payer = late_days.get(partner_id, 0.0) > policy.late_payer_days
             eligible = levels.filtered(lambda lvl: not lvl.late_payers_only or is_late_payer)
             per_level = defaultdict(list)
-            for move_id, due_date in items:
-                move = moves.browse(move_id)
+            for move, due_date in items:
                 level, reason = move._dunning_level_reached(eligible, due_date, today)
                 if level:
                     per_level[level].append((move, due_date, reason))
             if not per_level:
                 continue
             if policy.minimum_amount:
-                total = sum(m.amount_residual_signed for lvl in per_level.values() for m, *_ in lvl)
+                total = sum(amounts[m.id]["amount_residual_company"]
+                            for lvl in per_level.values() for m, *_ in lvl)
                 if company.currency_id.compare_amounts(total, policy.minimum_amount) < 0:
                     continue
             for level, entries in per_level.items():
@@ -311,27 +333,30 @@ class DunningCommunication(models.Model):
         if dry_run:
             return [{
                 "partner": partner, "level": level, "invoices": [e[0] for e in entries],
-                "amount": sum(e[0].amount_residual_signed for e in entries),
+                "amount": sum(amounts[e[0].id]["amount_residual_company"] for e in entries),
                 "reason": "; ".join(e[2] for e in entries),
                 "channels": level.channel_summary,
             } for partner, company, policy, level, entries in plans]
-        return self._dunning_create_planned(plans, today)
+        return self._dunning_create_planned(plans, today, amounts)
 
-    def _dunning_create_planned(self, plans, today):
+    def _dunning_create_planned(self, plans, today, amounts):
         vals_list = []
-        move_levels = {}
+        move_levels = defaultdict(lambda: self.env["account.move"])
+        broken = self.env["account.move"]
         now = fields.Datetime.now().replace(microsecond=0)
         planning = {}
         for partner, company, policy, level, entries in plans:
             state = "to_review" if level._needs_review() else "scheduled"
             reason = "\n".join(f"{move.name}: {why}" for move, _due, why in entries)
-            lines = [fields.Command.create({
-                "move_id": move.id,
-                "previous_level_id": move.dunning_level_id.id,
-                "due_date": due,
-            }) for move, due, _why in entries]
+            lines = []
             for move, due, _why in entries:
-                move_levels[move] = (level, due)
+                lines.append({"move_id": move.id, "previous_level_id": move.dunning_level_id.id,
+                              "due_date": due, **amounts[move.id]})
+                move_levels[(level.id, due)] |= move
+                if move.dunning_promise_state == "open" and move.dunning_promise_date \
+                        and move.dunning_promise_date < today:
+                    broken |= move
+            amount = sum(line["amount_residual_company"] for line in lines)
             for channel in level.channel_ids:
                 scheduled_at, tz, why_then = self._dunning_plan_moment(
                     partner, company, policy, channel.channel, now, planning)
@@ -348,18 +373,20 @@ class DunningCommunication(models.Model):
                     "partner_tz": tz,
                     "schedule_reason": why_then,
                     "reason": reason,
+                    "amount_total": amount,
                     "line_ids": lines,
                 })
-        comms = self.create(vals_list)
-        comms.line_ids._dunning_refresh_amounts()
-        for comm in comms:
-            comm.amount_total = sum(comm.line_ids.mapped("amount_residual_company"))
-        for move, (level, due) in move_levels.items():
-            vals = {"dunning_level_id": level.id, "dunning_due_date": due}
-            if move.dunning_promise_state == "open" and move.dunning_promise_date \
-                    and move.dunning_promise_date < today:
-                vals["dunning_promise_state"] = "broken"
-            move.write(vals)
+        # planned records log nothing in their chatter: sending them does
+        line_lists = [vals.pop("line_ids") for vals in vals_list]
+        comms = self.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        comms = comms.with_context(self.env.context)
+        self.env["dunning.communication.line"]._dunning_insert(
+            [dict(line, communication_id=comm.id, company_id=comm.company_id.id)
+             for comm, lines in zip(comms, line_lists) for line in lines])
+        comms.invalidate_recordset(["line_ids"])
+        for (level_id, due), moves in move_levels.items():
+            moves._dunning_set_state(dunning_level_id=level_id, dunning_due_date=due)
+        broken.write({"dunning_promise_state": "broken"})
         return comms
 
     def _dunning_plan_moment(self, partner, company, policy, channel, now, planning=None):
@@ -373,14 +400,15 @@ class DunningCommunication(models.Model):
         planning = planning if planning is not None else {}
         tz, tz_source = self._dunning_timezone_for(partner, company, channel)
         rules = policy._dunning_window_rules()
-        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
+        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
+                                              planning)
         moment, cap_reason = now, None
         cap = policy._dunning_frequency_cap(channel)
         if cap:
-            key = ("contacts", partner.id, channel)
+            key = ("contacts", channel)
             if key not in planning:
-                planning[key] = self._dunning_contacts(partner, channel, now - timedelta(days=7))
-            contacts = planning[key]
+                planning[key] = self._dunning_contacts(channel, now - timedelta(days=7))
+            contacts = planning[key][partner.id]
             moment, cap_reason = send_window.frequency_cap_date(
                 now, contacts, cap, channel_label=self._channel_label_for(channel), tz_name=tz)
         key = ("taken", channel, company.id)
@@ -395,7 +423,7 @@ class DunningCommunication(models.Model):
         bucket = slot.replace(minute=0, second=0, microsecond=0)
         taken[bucket] = taken.get(bucket, 0) + 1
         if cap:
-            planning[("contacts", partner.id, channel)].append(slot)
+            contacts.append(slot)
         reason = why if slot > now else self.env._("Now: inside the send window (%s)",
                                                     send_window.format_local(slot, tz))
         if cap_reason:
@@ -425,13 +453,18 @@ class DunningCommunication(models.Model):
         return dict(self._fields["channel"]._description_selection(self.env)).get(channel, channel)
 
     @api.model
-    def _dunning_contacts(self, partner, channel, since):
-        """Moments of the contacts with the customer through a channel since a date (sent or
-        planned): the frequency caps count them."""
-        comms = self.search([("partner_id", "=", partner.id), ("channel", "=", channel),
-                             ("state", "in", ("sent", "scheduled", "to_review")),
-                             "|", ("sent_at", ">=", since), ("scheduled_at", ">=", since)])
-        return [c.sent_at or c.scheduled_at for c in comms]
+    def _dunning_contacts(self, channel, since):
+        """{customer id: moments of its contacts through a channel since a date (sent or
+        planned)}: the frequency caps count them. One query for every customer."""
+        self.flush_model(["partner_id", "channel", "state", "sent_at", "scheduled_at"])
+        self.env.cr.execute(SQL("""
+            SELECT partner_id, COALESCE(sent_at, scheduled_at) FROM dunning_communication
+             WHERE channel = %s AND state IN ('sent', 'scheduled', 'to_review')
+               AND COALESCE(sent_at, scheduled_at) >= %s""", channel, since))
+        contacts = defaultdict(list)
+        for partner_id, moment in self.env.cr.fetchall():
+            contacts[partner_id].append(moment)
+        return contacts
 
     @api.model
     def _dunning_taken_slots(self, channel, company, since):
@@ -537,8 +570,7 @@ class DunningCommunication(models.Model):
         ], order="sent_at desc, id desc", limit=1)
         comm.write({"previous_hash": previous.hash or "", "hash": False})
         comm.write({"hash": self._dunning_compute_hash()})
-        for line in self.line_ids:
-            line.move_id.dunning_last_date = now
+        self.line_ids.move_id._dunning_set_state(dunning_last_date=now)
         self._dunning_log_in_chatter()
 
     def _dunning_mark_failed(self, exc):
@@ -765,7 +797,7 @@ class DunningCommunication(models.Model):
                         "move_id": m.id, "previous_level_id": m.dunning_level_id.id,
                         "due_date": m.dunning_due_date}) for m in paid],
                 })
-            partner_moves.write({"dunning_level_id": False, "dunning_due_date": False})
+            partner_moves._dunning_set_state(dunning_level_id=None, dunning_due_date=None)
         thanks.line_ids._dunning_refresh_amounts()
         return thanks
 

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class DunningCommunicationLine(models.Model):
@@ -37,22 +38,50 @@ class DunningCommunicationLine(models.Model):
             ref_date = ref.date() if ref else today
             line.days_overdue = (ref_date - line.due_date).days if line.due_date else 0
 
+    @api.model
+    def _dunning_insert(self, vals_list):
+        """Create many lines in one INSERT (the planner writes one per invoice and channel).
+        Every value must be a plain column value; nothing is computed."""
+        if not vals_list:
+            return
+        columns = ["communication_id", "company_id", "move_id", "previous_level_id", "due_date",
+                   "currency_id", "amount_total", "amount_residual", "amount_overdue",
+                   "amount_residual_company", "payment_reference", "is_open"]
+        rows = [SQL("(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
+                    SQL(", ").join(SQL("%s", vals.get(col) or None if col.endswith("_id")
+                                       else vals.get(col)) for col in columns),
+                    self.env.uid, self.env.uid) for vals in vals_list]
+        self.flush_model()
+        for start in range(0, len(rows), 1000):
+            self.env.cr.execute(SQL(
+                "INSERT INTO dunning_communication_line (%s, create_uid, write_uid, create_date, "
+                "write_date) VALUES %s",
+                SQL(", ").join(SQL.identifier(col) for col in columns),
+                SQL(", ").join(rows[start:start + 1000])))
+
+    @api.model
+    def _dunning_amounts(self, move, today):
+        """The invoice's amounts now (a partial payment lowers what is asked)."""
+        overdue = sum(line.amount_residual_currency for line in move.line_ids
+                      if line.display_type == "payment_term" and not line.reconciled
+                      and line.date_maturity and line.date_maturity <= today)
+        return {
+            "currency_id": move.currency_id.id,
+            "amount_total": move.amount_total,
+            "amount_residual": move.amount_residual,
+            "amount_overdue": overdue,
+            "amount_residual_company": move.amount_residual_signed,
+            "payment_reference": move.payment_reference or move.name,
+            "is_open": move.state == "posted" and move.payment_state in ("not_paid", "partial")
+            and not move.currency_id.is_zero(move.amount_residual),
+        }
+
     def _dunning_refresh_amounts(self):
-        """Take the invoices' current amounts (a partial payment lowers what is asked)."""
+        """Take the invoices' current amounts, writing only what changed."""
         today = fields.Date.context_today(self)
         for line in self:
-            move = line.move_id
-            terms = move.line_ids.filtered(
-                lambda l: l.display_type == "payment_term" and not l.reconciled)
-            overdue = sum(t.amount_residual_currency for t in terms
-                          if t.date_maturity and t.date_maturity <= today)
-            line.write({
-                "currency_id": move.currency_id.id,
-                "amount_total": move.amount_total,
-                "amount_residual": move.amount_residual,
-                "amount_overdue": overdue,
-                "amount_residual_company": move.amount_residual_signed,
-                "payment_reference": move.payment_reference or move.name,
-                "is_open": move.state == "posted" and move.payment_state in ("not_paid", "partial")
-                and not move.currency_id.is_zero(move.amount_residual),
-            })
+            values = self._dunning_amounts(line.move_id, today)
+            changed = {k: v for k, v in values.items()
+                       if (line[k].id if k == "currency_id" else line[k]) != v}
+            if changed:
+                line.write(changed)

@@ -94,7 +94,7 @@ class ResPartner(models.Model):
         return send_window.resolve_timezone(partner.tz or self.tz, partner.country_id.code,
                                             company_tz)
 
-    def _dunning_closed_days(self, company, date_from, date_to):
+    def _dunning_closed_days(self, company, date_from, date_to, cache=None):
         """{local date: why} when nothing may reach this customer: public holidays of its
         country and region (``holidays`` library), the company's closures (global leaves of its
         working calendar) and the customer's own closures."""
@@ -106,7 +106,11 @@ class ResPartner(models.Model):
             subdivision = holiday_subdivision(country, partner.state_id.code)
             years = tuple(range(date_from.year, date_to.year + 1))
             closed.update(_public_holidays(country, subdivision, years))
-        closed.update(company._dunning_closed_days(date_from, date_to))
+        cache = cache if cache is not None else {}
+        key = ("company_closed", company.id, date_from, date_to)
+        if key not in cache:
+            cache[key] = company._dunning_closed_days(date_from, date_to)
+        closed.update(cache[key])
         for closure in partner.dunning_closure_ids:
             day = max(closure.date_from, date_from)
             while day <= min(closure.date_to, date_to):
