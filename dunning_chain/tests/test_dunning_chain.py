@@ -1,9 +1,11 @@
+import io
 from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
+from odoo.tools.pdf import OdooPdfFileReader
 
 from odoo.addons.dunning_chain.models import dunning_communication as comm_module
 
@@ -364,3 +366,26 @@ class TestDunningChain(DunningCommon):
         with freeze_time(f"{self.START.isoformat()} 10:00:00"), self.enter_registry_test_mode():
             cron.method_direct_trigger()
         self.assertEqual(self._comms().state, "sent")
+
+    def test_letters_rendered_in_batches_are_cut_per_letter(self):
+        """Letters of a run are rendered together by wkhtmltopdf (a real PDF here) and cut back
+        into one document per customer, each opening with its own letter."""
+        partners = self.env["res.partner"].create([{
+            "name": f"Letter customer {i}", "email": f"l{i}@example.com", "street": f"Street {i}",
+        } for i in range(3)])
+        for partner in partners:
+            self._invoice(self.START - timedelta(days=30), partner=partner)
+            self._invoice(self.START - timedelta(days=31), partner=partner)
+        with freeze_time(f"{self.START.isoformat()} 10:00:00"):
+            self.Comm._dunning_plan()
+            letters = self.Comm.search([("partner_id", "in", partners.ids)])
+            self.assertEqual(set(letters.mapped("channel")), {"letter"})
+            letters.with_context(force_report_rendering=True)._dunning_send_batch()
+        self.assertEqual(set(letters.mapped("state")), {"sent"})
+        for comm in letters:
+            pdf = comm.attachment_ids.raw
+            self.assertTrue(pdf.startswith(b"%PDF"), "a real PDF")
+            reader = OdooPdfFileReader(io.BytesIO(pdf), strict=False)
+            starts = [n for n in range(reader.getNumPages())
+                      if comm_module.LETTER_MARK.search(reader.getPage(n).getContents().getData())]
+            self.assertEqual(starts, [0], "exactly one letter, from its first page")
