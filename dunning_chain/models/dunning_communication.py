@@ -82,8 +82,8 @@ def _run_letter_job(job):
     # letter opens with a near-white dot, rgb(254, 253, 251), found in the page's drawing
     try:
         reader = OdooPdfFileReader(io.BytesIO(pdf), strict=False)
-        starts = [number for number in range(reader.getNumPages())
-                  if LETTER_MARK.search(reader.getPage(number).getContents().getData())]
+        starts = [number for number in range(len(reader.pages))
+                  if LETTER_MARK.search(reader.pages[number].get_contents().get_data())]
     except Exception:  # noqa: BLE001
         _logger.warning("Could not cut a batch of letters", exc_info=True)
         return {}
@@ -93,10 +93,10 @@ def _run_letter_job(job):
         return {}
     result = {}
     for index, comm_id in enumerate(job["ids"]):
-        end = starts[index + 1] if index + 1 < len(starts) else reader.getNumPages()
+        end = starts[index + 1] if index + 1 < len(starts) else len(reader.pages)
         writer = OdooPdfFileWriter()
         for number in range(starts[index], end):
-            writer.addPage(reader.getPage(number))
+            writer.add_page(reader.pages[number])
         stream = io.BytesIO()
         writer.write(stream)
         result[comm_id] = stream.getvalue()
