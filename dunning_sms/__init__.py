@@ -1,2 +1,1 @@
-# Pure helpers (encoding, segments, number checks) live in tools/; the channel itself arrives
-# with the SMS issue.
+from . import models

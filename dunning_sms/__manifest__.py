@@ -9,7 +9,11 @@
     "license": "LGPL-3",
     "depends": ["dunning_chain", "sms", "phone_validation"],
     "external_dependencies": {"python": ["phonenumbers"]},
-    "data": [],
+    "data": [
+        "data/sms_template_data.xml",
+        "views/dunning_policy_views.xml",
+        "views/dunning_communication_views.xml",
+    ],
     "installable": True,
     "auto_install": False,
 }

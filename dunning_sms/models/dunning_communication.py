@@ -1,0 +1,268 @@
+"""The SMS channel of the dunning chain.
+
+Sending goes through Odoo's own machinery (``_message_sms``): the text is posted on the
+communication's chatter and queued as ``sms.sms``; the SMS queue cron hands it to the company's
+provider (IAP, Twilio...) once the run has committed, so a rolled-back run sends nothing. The
+provider's answers and delivery reports land on the message's ``mail.notification``;
+``_dunning_sms_sync_delivery`` (run after every dunning run) copies them to the communication.
+
+Opt-outs use Odoo's phone blacklist (``phone.blacklist``). Odoo's IAP and Twilio integrations do
+not pass incoming SMS to Odoo, so "STOP" replies only reach Odoo when the provider is set up to
+call a webhook: that webhook calls ``_dunning_sms_inbound(number, text)``.
+"""
+import logging
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
+
+from ..tools.phone import mobile_time_zone, normalise_mobile
+from ..tools.sms_text import GSM7, UCS2, analyse, shorten, transliterate_spanish
+
+_logger = logging.getLogger(__name__)
+
+#: First word of an incoming SMS that opts the number out (English, Spanish).
+OPT_OUT_KEYWORDS = frozenset({"STOP", "BAJA", "ALTO"})
+
+#: ``mail.notification`` status of the SMS -> ``delivery_state`` of the communication.
+NOTIFICATION_TO_DELIVERY = {
+    "ready": "pending",
+    "process": "pending",
+    "pending": "sent",
+    "sent": "delivered",
+    "bounce": "bounced",
+    "exception": "error",
+    "canceled": "error",
+}
+
+
+class DunningCommunication(models.Model):
+    _inherit = "dunning.communication"
+
+    channel = fields.Selection(selection_add=[("sms", "SMS")], ondelete={"sms": "cascade"})
+    sms_body = fields.Text(string="SMS Text", readonly=True, copy=False,
+                           help="The exact characters sent by SMS.")
+    sms_encoding = fields.Selection([(GSM7, "GSM-7"), (UCS2, "UCS-2 (Unicode)")],
+                                    string="SMS Encoding", readonly=True, copy=False)
+    sms_segments = fields.Integer(string="SMS Parts", readonly=True, copy=False,
+                                  help="Number of SMS parts billed for this message.")
+    sms_adjustments = fields.Char(string="Text Adjusted", readonly=True, copy=False,
+                                  help="What was done to the text to keep it short and cheap.")
+
+    # ---------------------------------------------------------------- time zone
+    @api.model
+    def _dunning_timezone_for(self, partner, company, channel):
+        """An SMS reaches a phone, wherever it is: when the mobile's number has exactly one
+        time zone and it is not the customer's, the send window follows the number."""
+        tz, source = super()._dunning_timezone_for(partner, company, channel)
+        if channel != "sms":
+            return tz, source
+        _contact, check, _reasons = partner._dunning_sms_recipient(company)
+        zone = mobile_time_zone(check) if check else None
+        if zone and zone != tz:
+            return zone, self.env._("time zone of the mobile number %s", check.e164)
+        return tz, source
+
+    # ---------------------------------------------------------------- sending
+    def _dunning_sms_text(self, template):
+        """Render the template for this communication in the customer's language and make it
+        fit the policy: transliteration, then shortening. Returns (text, SmsInfo, notes)."""
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang
+        try:
+            text = template.with_context(lang=lang)._render_field(
+                "body", self.ids, compute_lang=True)[self.id]
+        except Exception as exc:  # noqa: BLE001 - reported to the user as the failure reason
+            raise UserError(self.env._("The SMS template '%(tpl)s' could not be rendered: %(err)s",
+                                       tpl=template.name, err=exc)) from exc
+        # format_amount() separates amount and symbol with a no-break space: not GSM-7
+        text = (text or "").replace("\u00a0", " ").replace("\u202f", " ").strip()
+        if not text:
+            raise UserError(self.env._("The SMS template '%s' gives an empty text.", template.name))
+        policy = self.policy_id
+        notes = []
+        info = analyse(text)
+        if policy.sms_transliterate:
+            replaced = transliterate_spanish(text)
+            if replaced != text:
+                after = analyse(replaced)
+                notes.append(self.env._(
+                    "accents replaced: %(enc_before)s %(before)s SMS -> %(enc_after)s %(after)s SMS",
+                    enc_before=info.encoding, before=info.segments,
+                    enc_after=after.encoding, after=after.segments))
+                text, info = replaced, after
+        if info.segments > policy.sms_max_segments:
+            try:
+                shortened = shorten(text, policy.sms_max_segments)
+            except ValueError as exc:
+                raise UserError(self.env._(
+                    "The SMS needs %(parts)s parts and cannot be shortened to the policy's "
+                    "maximum of %(max)s: %(err)s",
+                    parts=info.segments, max=policy.sms_max_segments, err=exc)) from exc
+            url = self.customer_url
+            if url and url in text and url not in shortened:
+                raise UserError(self.env._(
+                    "The SMS needs %(parts)s parts: shortening it to %(max)s would drop the "
+                    "link to pay. Shorten the template or allow more parts in the policy.",
+                    parts=info.segments, max=policy.sms_max_segments))
+            short_info = analyse(shortened)
+            notes.append(self.env._("shortened: %(before)s SMS -> %(after)s SMS",
+                                    before=info.segments, after=short_info.segments))
+            text, info = shortened, short_info
+        return text, info, notes
+
+    def _dunning_sms_opted_out(self, number):
+        return bool(self.env["phone.blacklist"].sudo().search_count([("number", "=", number)]))
+
+    def _dunning_send_sms(self):
+        self.ensure_one()
+        template = self.channel_config_id.sms_template_id
+        if not template:
+            raise UserError(self.env._("Level '%s' has no SMS template.", self.level_id.name))
+        contact, check, reasons = self.partner_id._dunning_sms_recipient(self.company_id)
+        if not check:
+            raise UserError(self.env._(
+                "No mobile number can receive the SMS (%(reasons)s). Fix the customer's phone "
+                "or mark a contact with a mobile number as dunning contact.",
+                reasons="; ".join(reasons)))
+        if self._dunning_sms_opted_out(check.e164):
+            if "email" in self.level_id.channel_ids.mapped("channel"):
+                reason = self.env._("opted out of SMS (blacklist): the e-mail of this level "
+                                    "covers it")
+            else:
+                reason = self.env._("opted out of SMS")
+            return {"cancelled": self.env._("%(number)s %(reason)s", number=check.e164,
+                                            reason=reason)}
+        text, info, notes = self._dunning_sms_text(template)
+        message = self.with_context(lang=self.partner_id.lang)._message_sms(
+            text, partner_ids=contact.ids, sms_pid_to_number={contact.id: check.e164},
+            put_in_queue=True,  # the SMS queue sends it once this run is committed
+        )
+        self.with_context(dunning_sending=True).write({
+            "sms_body": text, "sms_encoding": info.encoding, "sms_segments": info.segments,
+            "sms_adjustments": "; ".join(notes) or False,
+        })
+        return {
+            "subject": self.env._("SMS to %s", contact.display_name),
+            "body": plaintext2html(text),
+            "recipients": check.e164,
+            "mail_message_id": message.id,
+            "delivery_state": "pending",
+        }
+
+    def _dunning_mark_sent(self, result):
+        """A sender may decide not to send without it being a failure (an SMS opt-out): it
+        returns ``{"cancelled": reason}`` and the communication is cancelled with that reason."""
+        if "cancelled" not in result:
+            return super()._dunning_mark_sent(result)
+        self.ensure_one()
+        reason = result["cancelled"]
+        self.with_context(dunning_sending=True).write({
+            "state": "cancelled", "failure_reason": reason})
+        self.message_post(body=Markup("<p>%s</p>") % self.env._(
+            "%(level)s by %(channel)s skipped: %(reason)s",
+            level=self.level_id.name, channel=self._channel_label(), reason=reason),
+            subtype_xmlid="mail.mt_note")
+        return None
+
+    # ---------------------------------------------------------------- delivery reports
+    @api.model
+    def _cron_dunning_run(self):
+        super()._cron_dunning_run()
+        self._dunning_sms_sync_delivery()
+
+    def _dunning_sms_failure_text(self, notification):
+        failure_type = notification.failure_type
+        texts = {
+            "sms_credit": self.env._("insufficient SMS credit: buy credit or check the SMS "
+                                     "provider account, then resend"),
+            "sms_number_format": self.env._("the provider refused the number format"),
+            "sms_number_missing": self.env._("no number"),
+            "sms_blacklist": self.env._("the number is blacklisted"),
+            "sms_optout": self.env._("the number opted out"),
+            "sms_server": self.env._("the SMS provider had a server error"),
+            "sms_acc": self.env._("the SMS account is not registered"),
+            "sms_country_not_supported": self.env._("the provider does not serve this country"),
+            "sms_registration_needed": self.env._("this country requires a sender registration"),
+        }
+        text = texts.get(failure_type) or notification.format_failure_reason()
+        if notification.failure_reason and failure_type not in (False, "unknown"):
+            text = f"{text} ({notification.failure_reason})"
+        return text
+
+    def _dunning_sms_sync_delivery(self):
+        """Copy what the SMS provider reported (queued, sent, delivered, failed) to the sent SMS
+        communications (these, or all those still waiting for news). A failure records the
+        reason and gives the responsible user a task; an SMS resent successfully afterwards (from
+        Odoo's SMS failure screens) clears it."""
+        comms = self or self.search([
+            ("channel", "=", "sms"), ("state", "=", "sent"),
+            ("delivery_state", "in", ("pending", "sent", "error")),
+            ("mail_message_id", "!=", False),
+        ])
+        comms = comms.filtered(lambda c: c.channel == "sms" and c.mail_message_id)
+        if not comms:
+            return comms
+        notifications = self.env["mail.notification"].sudo().search([
+            ("mail_message_id", "in", comms.mail_message_id.ids),
+            ("notification_type", "=", "sms"),
+        ])
+        by_message = notifications.grouped("mail_message_id")
+        changed = self.browse()
+        for comm in comms:
+            notification = by_message.get(comm.mail_message_id.sudo(), notifications.browse())[:1]
+            state = NOTIFICATION_TO_DELIVERY.get(notification.notification_status)
+            if not state or state == comm.delivery_state:
+                continue
+            vals = {"delivery_state": state}
+            if state in ("error", "bounced"):
+                reason = self.env._("The SMS provider reported: %s",
+                                    comm._dunning_sms_failure_text(notification))
+                vals["failure_reason"] = reason
+                comm.with_context(dunning_sending=True).write(vals)
+                comm.activity_id = comm.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Dunning SMS not delivered: %s",
+                                       comm.partner_id.display_name),
+                    note=escape(reason),
+                    user_id=comm._dunning_responsible_user().id,
+                )
+            else:
+                if comm.delivery_state in ("error", "bounced"):
+                    vals["failure_reason"] = False
+                comm.with_context(dunning_sending=True).write(vals)
+            changed |= comm
+        return changed
+
+    def action_dunning_sms_refresh(self):
+        self._dunning_sms_sync_delivery()
+        return True
+
+    # ---------------------------------------------------------------- opt-out replies
+    @api.model
+    def _dunning_sms_inbound(self, number, text):
+        """An SMS received from a customer (for a provider webhook to call). A reply whose
+        first word is STOP, BAJA or ALTO puts the number on the phone blacklist: no dunning
+        SMS reaches it any more. Returns whether the number was opted out."""
+        plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+        words = re.findall(r"[A-Za-z]+", plain.upper())
+        if not words or words[0] not in OPT_OUT_KEYWORDS:
+            return False
+        region = self.env.company.country_id.code
+        check = normalise_mobile(number, region)
+        e164 = check.e164
+        if not e164:
+            _logger.warning("SMS opt-out from an unreadable number %r ignored", number)
+            return False
+        self.env["phone.blacklist"].sudo()._add([e164], message=self.env._(
+            "Opted out of SMS by replying '%s'.", words[0]))
+        partners = self.env["res.partner"].sudo().search([("phone_sanitized", "=", e164)])
+        for partner in partners:
+            partner._message_log(body=self.env._(
+                "%(number)s opted out of SMS (replied '%(word)s'): no more dunning SMS.",
+                number=e164, word=words[0]))
+        return True
