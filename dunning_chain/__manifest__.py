@@ -20,6 +20,7 @@
         "wizard/dunning_pause_wizard_views.xml",
         "views/dunning_communication_views.xml",
         "views/dunning_policy_views.xml",
+        "views/dunning_aging_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",

@@ -8,7 +8,23 @@
     "website": "https://github.com/dunning-chains/dunning-chains",
     "license": "LGPL-3",
     "depends": ["dunning_chain", "portal", "account_payment"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/dunning_portal_security.xml",
+        "views/dunning_portal_templates.xml",
+        "views/dunning_instalment_plan_views.xml",
+        "views/dunning_policy_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+    ],
+    "assets": {
+        "web.assets_frontend": [
+            "dunning_portal/static/src/scss/dunning_portal.scss",
+        ],
+        "web.assets_tests": [
+            "dunning_portal/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "auto_install": False,
 }

@@ -8,4 +8,5 @@ from . import account_move
 from . import res_partner
 from . import res_company
 from . import res_config_settings
+from . import dunning_aging
 from . import dunning_demo

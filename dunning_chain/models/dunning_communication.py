@@ -402,7 +402,8 @@ class DunningCommunication(models.Model):
         vals_list = []
         move_levels = defaultdict(lambda: self.env["account.move"])
         broken = self.env["account.move"]
-        now = fields.Datetime.now().replace(microsecond=0)
+        # from the start of the minute: a message allowed now is due in this very run
+        now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
         for partner, company, policy, level, entries in plans:
             state = "to_review" if level._needs_review() else "scheduled"
@@ -894,7 +895,7 @@ class DunningCommunication(models.Model):
             ("payment_state", "in", ("paid", "in_payment", "reversed")),
         ])
         thanks = self.browse()
-        now = fields.Datetime.now().replace(microsecond=0)
+        now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
         for (partner, company), partner_moves in moves.grouped(
                 lambda m: (m.commercial_partner_id, m.company_id)).items():

@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools.pdf import OdooPdfFileReader
@@ -392,3 +392,26 @@ class TestDunningChain(DunningCommon):
             starts = [n for n in range(len(reader.pages))
                       if comm_module.LETTER_MARK.search(reader.pages[n].get_contents().get_data())]
             self.assertEqual(starts, [0], "exactly one letter, from its first page")
+
+    def test_overdue_by_customer_aging_buckets(self):
+        today = fields.Date.today()  # the view ages against the database date (UTC)
+        for days, amount in ((-5, 10.0), (3, 20.0), (45, 40.0), (75, 80.0), (120, 160.0)):
+            self._invoice(today - timedelta(days=days), amount=amount)
+        partial = self._invoice(today - timedelta(days=10), amount=100.0)
+        self._pay(partial, amount=60.0)
+        self._pay(self._invoice(today - timedelta(days=200), amount=999.0))  # paid: not owed
+        self.env.flush_all()
+        row = self.env["dunning.aging"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(
+            (row.amount_not_due, row.amount_1_30, row.amount_31_60, row.amount_61_90,
+             row.amount_over_90, row.amount_overdue, row.amount_total),
+            (10.0, 60.0, 40.0, 80.0, 160.0, 340.0, 350.0))
+        self.assertEqual(row.invoice_count, 6)
+
+    def test_planned_mid_minute_goes_out_in_the_same_run(self):
+        """A run planning at 10:00:30 sends in that same run (not an hour later)."""
+        self._invoice(self.START)
+        with freeze_time(f"{self.START.isoformat()} 10:00:30"):
+            self.Comm._dunning_plan()
+            self.Comm._dunning_send_due()
+        self.assertEqual(self._comms().state, "sent")

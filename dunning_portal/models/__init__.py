@@ -1,0 +1,5 @@
+from . import account_move
+from . import dunning_communication
+from . import dunning_instalment_plan
+from . import dunning_policy
+from . import res_partner

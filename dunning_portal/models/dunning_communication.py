@@ -1,0 +1,10 @@
+from odoo import models
+
+
+class DunningCommunication(models.Model):
+    _inherit = "dunning.communication"
+
+    def _dunning_customer_url(self):
+        """Every reminder links to the customer's signed dunning page (no login needed)."""
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id._dunning_portal_url(self.company_id)

@@ -1,0 +1,22 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class DunningPolicy(models.Model):
+    _inherit = "dunning.policy"
+
+    link_validity_days = fields.Integer(
+        string="Customer Link Validity (days)", default=30,
+        help="The signed link in every reminder opens the customer's page without login for "
+             "this many days; after that the customer can ask for a fresh link by e-mail.")
+    max_instalments = fields.Integer(
+        string="Maximum Instalments", default=3,
+        help="Customers can ask for a payment plan of at most this many instalments.")
+
+    @api.constrains("link_validity_days", "max_instalments")
+    def _check_portal_limits(self):
+        for policy in self:
+            if policy.link_validity_days < 1:
+                raise ValidationError(self.env._("A customer link must be valid for at least one day."))
+            if policy.max_instalments < 0:
+                raise ValidationError(self.env._("The maximum number of instalments cannot be negative."))

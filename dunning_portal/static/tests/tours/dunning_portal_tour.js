@@ -1,0 +1,140 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * A customer opens the signed link of a reminder on a phone: checks the two overdue invoices,
+ * disputes the first one with a reason, promises a date for the second one.
+ * `console.log("dunning_screenshot:<name>")` asks the test for a screenshot of that state.
+ */
+function screenshot(name) {
+    return {
+        content: `Screenshot: ${name}`,
+        trigger: "body",
+        run: async () => {
+            window.scrollTo(0, 0);
+            const root = document.documentElement;
+            if (root.scrollWidth > root.clientWidth + 1) {
+                console.error(`The page is wider than the phone (${root.scrollWidth} > ${root.clientWidth})`);
+            }
+            console.log(`dunning_screenshot:${name}`);
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        },
+    };
+}
+
+function isoInDays(days) {
+    const d = new Date();
+    d.setDate(d.getDate() + days);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+registry.category("web_tour.tours").add("dunning_portal_tour", {
+    steps: () => [
+        {
+            content: "The page shows the total overdue",
+            trigger: ".o_dunning_summary .o_dunning_total:contains(1,500.00)",
+        },
+        {
+            content: "Two open invoices, oldest first, 20 days late",
+            trigger: ".o_dunning_invoice:count(2):first .o_dunning_badges:contains(20 days late)",
+        },
+        {
+            content: "The communication history is there",
+            trigger: ".o_dunning_history .o_dunning_history_item",
+        },
+        screenshot("01_page"),
+        {
+            content: "Open the dispute form of the first invoice",
+            trigger: ".o_dunning_invoice:first .o_dunning_dispute_box summary",
+            run: "click",
+        },
+        {
+            content: "Reason: quality problem",
+            trigger: ".o_dunning_invoice:first select[name=category]",
+            run: "select quality",
+        },
+        {
+            content: "Say what is wrong",
+            trigger: ".o_dunning_invoice:first textarea[name=message]",
+            run: "edit Two pallets arrived broken.",
+        },
+        screenshot("02_dispute_form"),
+        {
+            content: "Send the dispute",
+            trigger: ".o_dunning_invoice:first .o_dunning_dispute_form button[type=submit]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The dispute is confirmed and the invoice shows it",
+            trigger: ".o_dunning_done:contains(we received your dispute)",
+        },
+        {
+            content: "The first invoice is disputed",
+            trigger: ".o_dunning_invoice:first .o_dunning_disputed",
+        },
+        screenshot("03_disputed"),
+        {
+            content: "Open the promise form of the second invoice",
+            trigger: ".o_dunning_invoice:last .o_dunning_promise_box summary",
+            run: "click",
+        },
+        {
+            content: "Choose a date in 10 days",
+            trigger: ".o_dunning_invoice:last input[name=promise_date]",
+            run() {
+                this.anchor.value = isoInDays(10);
+                this.anchor.dispatchEvent(new Event("input", { bubbles: true }));
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "Promise",
+            trigger: ".o_dunning_invoice:last .o_dunning_promise_form button[type=submit]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The promise is confirmed",
+            trigger: ".o_dunning_done:contains(your payment date is recorded)",
+        },
+        {
+            content: "The second invoice shows the promised date",
+            trigger: ".o_dunning_invoice:last .o_dunning_promised",
+        },
+        screenshot("04_promised"),
+        {
+            content: "Open the payment plan form",
+            trigger: ".o_dunning_instalments summary",
+            run: "click",
+        },
+        {
+            content: "Three instalments",
+            trigger: ".o_dunning_instalment_form select[name=instalment_count]",
+            run: "select 3",
+        },
+        {
+            content: "First instalment in 15 days",
+            trigger: ".o_dunning_instalment_form input[name=first_date]",
+            run() {
+                this.anchor.value = isoInDays(15);
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        screenshot("05_instalment_form"),
+        {
+            content: "Ask for the plan",
+            trigger: ".o_dunning_instalment_form button[type=submit]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The request is confirmed",
+            trigger: ".o_dunning_done:contains(request for a payment plan)",
+        },
+        {
+            content: "The invoice shows the plan waiting for an answer",
+            trigger: ".o_dunning_invoice:last .o_dunning_badges:contains(Payment plan requested)",
+        },
+    ],
+});

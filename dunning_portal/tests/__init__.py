@@ -1,0 +1,4 @@
+from . import test_portal_access
+from . import test_portal_actions
+from . import test_portal_pay
+from . import test_portal_tour

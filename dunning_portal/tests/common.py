@@ -1,0 +1,46 @@
+import time
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.http import Request
+from odoo.tests import HttpCase
+
+from odoo.addons.dunning_chain.tests.common import DunningCommon
+
+
+class DunningPortalCommon(DunningCommon, HttpCase):
+    """Two customers with overdue invoices (relative to the real today: the HTTP server does
+    not share the frozen clock), a portal user for the first customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.context_today(cls.env["account.move"])
+        cls.inv_old = cls._invoice(cls.today - timedelta(days=20), 1200.0)
+        cls.inv_new = cls._invoice(cls.today - timedelta(days=5), 300.0)
+        cls.inv_other = cls._invoice(cls.today - timedelta(days=10), 777.0, partner=cls.customer2)
+        cls.contact = cls.env["res.partner"].create({
+            "name": "Lucía Alcalá", "email": "lucia@alcala.example.com",
+            "parent_id": cls.customer.id, "type": "contact",
+        })
+        cls.portal_user = cls.env["res.users"].with_context(no_reset_password=True).create({
+            "name": "Lucía Alcalá", "login": "lucia_portal", "password": "lucia_portal_pw",
+            "partner_id": cls.contact.id,
+            "group_ids": [Command.set([cls.env.ref("base.group_portal").id])],
+        })
+
+    def _link(self, partner=None, expires=None):
+        partner = partner or self.customer
+        if expires is None:
+            expires = int(time.time()) + 3600
+        return partner._dunning_portal_path(expires)
+
+    def _csrf(self):
+        return Request.csrf_token(self)
+
+    def _post(self, url, data, files=None):
+        data = dict(data, csrf_token=self._csrf())
+        return self.url_open(url, data=data, files=files, allow_redirects=False)
+
+    def _refresh(self, *records):
+        self.env.invalidate_all()

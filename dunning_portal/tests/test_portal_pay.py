@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+from .common import DunningPortalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningPortalPay(DunningPortalCommon):
+    """Pay one invoice (Odoo's invoice page) or every overdue one (Odoo's overdue payment page
+    and transaction, reachable from the signed link)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        redirect_form = cls.env["ir.ui.view"].create({
+            "name": "Dummy Redirect Form", "type": "qweb",
+            "arch": '<form action="dummy" method="post"/>',
+        })
+        cls.pm = cls.env.ref("payment.payment_method_unknown")
+        cls.provider = cls.env["payment.provider"].create({
+            "name": "Dummy Provider", "code": "none", "state": "test", "is_published": True,
+            "company_id": cls.env.company.id,
+            "payment_method_ids": [Command.set(cls.pm.ids)],
+            "redirect_form_view_id": redirect_form.id,
+            "available_currency_ids": [Command.set(cls.env.company.currency_id.ids)],
+        })
+        cls.pm.write({"active": True})
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)
+        self.link = self._link()
+
+    def test_pay_one_invoice_link_opens_payment_on_odoo_invoice_page(self):
+        page = self.url_open(self.link).text
+        url = self.inv_old.get_portal_url(anchor="portal_pay", query_string="&payment=True")
+        self.assertIn(url.replace("&", "&amp;"), page)
+        res = self.url_open(url)
+        self.assertEqual(res.status_code, 200)
+        self.assertIn(self.inv_old.name, res.text)
+        self.assertIn("o_payment_form", res.text, "Odoo's payment form is on the invoice page")
+
+    def test_pay_all_overdue_from_signed_link(self):
+        page = self.url_open(self.link).text
+        self.assertIn(f"{self.link}/pay", page)
+        res = self.url_open(f"{self.link}/pay")
+        self.assertEqual(res.status_code, 200)
+        self.assertIn("o_payment_form", res.text)
+        self.assertIn("1,500.00", res.text)
+        self.assertIn(f"{self.link}/transaction", res.text)
+        # the transaction covers every overdue invoice, for the server's amount
+        result = self.make_jsonrpc_request(f"{self.link}/transaction", {
+            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
+            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
+            "landing_route": self.link, "is_validation": False, "payment_reference": "BATCH",
+            "csrf_token": self._csrf(),
+        })
+        tx = self.env["payment.transaction"].sudo().search([("reference", "=", result["reference"])])
+        self.assertEqual(tx.invoice_ids, self.inv_old | self.inv_new)
+        self.assertAlmostEqual(tx.amount, 1500.0)
+        self.assertEqual(tx.partner_id, self.customer)
+        # once paid (here registered by hand: the dummy provider has no journal), the
+        # invoice leaves the page and the total
+        self._pay(self.inv_old)
+        page = self.url_open(self.link).text
+        self.assertNotIn(self.inv_old.name, page)
+        self.assertIn("300.00", page)
+        self.assertNotIn("1,500.00", page)
+
+    def test_pay_all_with_bad_token_refused(self):
+        link = self._link(self.customer2)
+        bad = link[:-1] + ("0" if link[-1] != "0" else "1")
+        res = self.url_open(f"{bad}/pay")
+        self.assertEqual(res.status_code, 403)
+        with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
+            self.make_jsonrpc_request(f"{bad}/transaction", {
+                "provider_id": self.provider.id, "payment_method_id": self.pm.id,
+                "token_id": None, "amount": 1.0, "flow": "redirect",
+                "tokenization_requested": False, "landing_route": bad, "is_validation": False,
+                "payment_reference": "X", "csrf_token": self._csrf()})
+        self.assertIn("ValidationError", str(caught.exception))
+        self.assertFalse(self.env["payment.transaction"].sudo().search(
+            [("invoice_ids", "in", self.inv_other.ids)]))
+
+    def test_pay_all_leaves_out_disputed_invoice(self):
+        third = self._invoice(self.today - timedelta(days=2), 100.0)
+        self.inv_old._dunning_dispute("Not received")
+        page = self.url_open(self.link).text
+        self.assertIn("Pay all overdue invoices", page)
+        self.assertIn("400.00", page)
+        res = self.url_open(f"{self.link}/pay")
+        self.assertIn("400.00", res.text)
+        result = self.make_jsonrpc_request(f"{self.link}/transaction", {
+            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
+            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
+            "landing_route": self.link, "is_validation": False, "payment_reference": "B2",
+            "csrf_token": self._csrf(),
+        })
+        tx = self.env["payment.transaction"].sudo().search([("reference", "=", result["reference"])])
+        self.assertEqual(tx.invoice_ids, self.inv_new | third)
