@@ -758,8 +758,13 @@ class DunningCommunication(models.Model):
                 except Exception:  # noqa: BLE001 - a failed batch only costs speed
                     _logger.warning("Could not prepare a batch of dunning letters", exc_info=True)
         cache = self.env.cr.cache.setdefault("dunning_letters", {})
+        if not jobs:
+            return
+        # the first run alone: it makes the server build the report's asset bundle once, which
+        # parallel runs would otherwise race to build (and one would get no style)
+        cache.update(_run_letter_job(jobs[0]))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_run_letter_job, jobs):
+            for result in pool.map(_run_letter_job, jobs[1:]):
                 cache.update(result)
 
     def _dunning_letter_job(self):
