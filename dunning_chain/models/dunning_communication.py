@@ -438,7 +438,8 @@ class DunningCommunication(models.Model):
                 })
         # planned records log nothing in their chatter: sending them does
         line_lists = [vals.pop("line_ids") for vals in vals_list]
-        comms = self.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        comms = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
+                                  tracking_disable=True).create(vals_list)
         comms = comms.with_context(self.env.context)
         self.env["dunning.communication.line"]._dunning_insert(
             [dict(line, communication_id=comm.id, company_id=comm.company_id.id)
@@ -747,10 +748,17 @@ class DunningCommunication(models.Model):
                                 and not self.env.context.get("force_report_rendering")):
             return
         jobs = []
-        workers = max(1, min(4, os.cpu_count() or 1))
+        # wkhtmltopdf waits on the network and its JavaScript delay part of the time: one more
+        # run than cores keeps them busy
+        workers = max(2, min(4, (os.cpu_count() or 1) + 1))
         for (_company, lang), group in letters.grouped(
                 lambda c: (c.company_id, c.partner_id.lang or self.env.lang)).items():
             size = max(1, min(LETTERS_PER_RUN, -(-len(group) // workers)))
+            # a first run of one letter builds the report's assets on the server; parallel runs
+            # would race to build them (and one would get no style)
+            if not jobs:
+                jobs.append(group[:1].with_context(lang=lang)._dunning_letter_job())
+                group = group[1:]
             for start in range(0, len(group), size):
                 try:
                     jobs.append(group[start:start + size].with_context(lang=lang)
@@ -760,9 +768,7 @@ class DunningCommunication(models.Model):
         cache = self.env.cr.cache.setdefault("dunning_letters", {})
         if not jobs:
             return
-        # the first run alone: it makes the server build the report's asset bundle once, which
-        # parallel runs would otherwise race to build (and one would get no style)
-        cache.update(_run_letter_job(jobs[0]))
+        cache.update(_run_letter_job(jobs[0]))  # alone: it warms the assets (see above)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for result in pool.map(_run_letter_job, jobs[1:]):
                 cache.update(result)

@@ -44,20 +44,25 @@ class DunningCommunicationLine(models.Model):
         Every value must be a plain column value; nothing is computed."""
         if not vals_list:
             return
-        columns = ["communication_id", "company_id", "move_id", "previous_level_id", "due_date",
-                   "currency_id", "amount_total", "amount_residual", "amount_overdue",
-                   "amount_residual_company", "payment_reference", "is_open"]
-        rows = [SQL("(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')",
-                    SQL(", ").join(SQL("%s", vals.get(col) or None if col.endswith("_id")
-                                       else vals.get(col)) for col in columns),
-                    self.env.uid, self.env.uid) for vals in vals_list]
+        columns = {
+            "communication_id": "int4", "company_id": "int4", "move_id": "int4",
+            "previous_level_id": "int4", "due_date": "date", "currency_id": "int4",
+            "amount_total": "numeric", "amount_residual": "numeric", "amount_overdue": "numeric",
+            "amount_residual_company": "numeric", "payment_reference": "varchar",
+            "is_open": "bool",
+        }
+        arrays = [[(vals.get(col) or None) if col.endswith("_id") else vals.get(col)
+                   for vals in vals_list] for col in columns]
         self.flush_model()
-        for start in range(0, len(rows), 1000):
-            self.env.cr.execute(SQL(
-                "INSERT INTO dunning_communication_line (%s, create_uid, write_uid, create_date, "
-                "write_date) VALUES %s",
-                SQL(", ").join(SQL.identifier(col) for col in columns),
-                SQL(", ").join(rows[start:start + 1000])))
+        self.env.cr.execute(SQL(
+            """INSERT INTO dunning_communication_line
+                   (%s, create_uid, write_uid, create_date, write_date)
+               SELECT *, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
+                 FROM unnest(%s)""",
+            SQL(", ").join(SQL.identifier(col) for col in columns),
+            self.env.uid, self.env.uid,
+            SQL(", ").join(SQL("%s::" + kind + "[]", array)
+                           for array, kind in zip(arrays, columns.values()))))
 
     @api.model
     def _dunning_amounts(self, move, today):
