@@ -2,3 +2,4 @@ from . import test_dunning_chain
 from . import test_dunning_bad_input
 from . import test_dunning_security
 from . import test_dunning_send_window
+from . import test_dunning_backend_ui
