@@ -12,7 +12,6 @@
     "data": [
         "security/dunning_security.xml",
         "security/ir.model.access.csv",
-        "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/dunning_policy_data.xml",
         "data/ir_cron_data.xml",

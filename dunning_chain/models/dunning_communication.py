@@ -562,15 +562,16 @@ class DunningCommunication(models.Model):
         them); rows no longer scheduled once locked are skipped too: at most once."""
         locked = self.try_lock_for_update()
         locked.filtered(lambda c: c.state == "scheduled")._dunning_prerender_letters()
+        cache = {}  # company closures, read once per batch
         for comm in locked.sorted(lambda c: (c.scheduled_at or fields.Datetime.now(), c.id)):
             comm.invalidate_recordset(["state"])
             if comm.state != "scheduled":
                 continue
-            comm._dunning_send_one()
+            comm._dunning_send_one(cache)
 
-    def _dunning_send_one(self):
+    def _dunning_send_one(self, cache=None):
         self.ensure_one()
-        if self._dunning_recheck_window():
+        if self._dunning_recheck_window(cache):
             return
         self.line_ids._dunning_refresh_amounts()
         if self.kind == "reminder" and not self.line_ids.filtered("is_open"):
@@ -590,14 +591,15 @@ class DunningCommunication(models.Model):
             _logger.info("Dunning communication %s failed: %s", self.name, exc)
             self._dunning_mark_failed(exc)
 
-    def _dunning_recheck_window(self):
+    def _dunning_recheck_window(self, cache=None):
         """At send time the window is checked again: a message planned for 17:55 and reached at
         18:20 (a slow run, a Send Now at night) is moved to the next allowed moment, not sent.
         Returns True when it was moved."""
         now = fields.Datetime.now().replace(microsecond=0)
         partner, company, policy = self.partner_id, self.company_id, self.policy_id
         tz, _source = self._dunning_timezone_for(partner, company, self.channel)
-        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400))
+        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
+                                              cache)
         try:
             slot, why = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(), closed)
         except ValueError as exc:

@@ -1,1 +1,2 @@
 from . import dunning_pause_wizard
+from . import dunning_preview_wizard
