@@ -67,6 +67,10 @@ class DunningDemo(models.AbstractModel):
         self._xmlid(company, "demo_company")
         company.partner_id.tz = "Europe/Madrid"
         env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        # the generic chart sets its own country's currency: the demo company works in euros
+        euro = env.ref("base.EUR")
+        euro.active = True
+        company.currency_id = euro
         admin = env.ref("base.user_admin")
         admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
         env["res.partner.bank"].create({
