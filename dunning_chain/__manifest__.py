@@ -17,6 +17,7 @@
         "data/ir_cron_data.xml",
         "report/dunning_letter_report.xml",
         "wizard/dunning_pause_wizard_views.xml",
+        "wizard/dunning_dispute_wizard_views.xml",
         "views/dunning_communication_views.xml",
         "views/dunning_policy_views.xml",
         "views/dunning_aging_views.xml",

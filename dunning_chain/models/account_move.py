@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -29,6 +31,13 @@ class AccountMove(models.Model):
          ("rejected", "Rejected")],
         default="none", copy=False, tracking=True, string="Dispute")
     dunning_dispute_reason = fields.Text(copy=False)
+    dunning_dispute_answer = fields.Text(
+        string="Answer to the Dispute", copy=False, readonly=True,
+        help="What the accountant answered the customer when accepting or rejecting the dispute.")
+    dunning_remind_reason = fields.Char(
+        string="Remind at Once", copy=False, readonly=True,
+        help="A commitment of the customer was not kept (e.g. a missed instalment of an agreed "
+             "payment plan): the next reminder goes at once, saying why.")
     dunning_paused_until = fields.Date(
         copy=False, tracking=True,
         help="No reminder for this invoice until after this date (e.g. a promise to pay).")
@@ -69,15 +78,11 @@ class AccountMove(models.Model):
         reached = levels.filtered(lambda lvl: lvl.offset_days <= days)
         target = reached[-1:] if reached else self.env["dunning.level"]
         later = levels.filtered(lambda lvl: not current or lvl.offset_days > current.offset_days)
-        promise_broken = (self.dunning_promise_state == "open"
-                          and self.dunning_promise_date and self.dunning_promise_date < today)
-        if promise_broken:
+        broken = self._dunning_broken_commitment(today)
+        if broken:
             if not target or (current and target.offset_days <= current.offset_days):
                 target = later[:1]
-            if target:
-                return target, self.env._("payment promised for %(date)s was not received",
-                                          date=self.dunning_promise_date)
-            return False, ""
+            return (target, broken) if target else (False, "")
         if not target or (current and target.offset_days <= current.offset_days):
             return False, ""
         if days < 0:
@@ -93,6 +98,23 @@ class AccountMove(models.Model):
             why += self.env._(" (earlier steps skipped: the level reached is sent, not a burst)")
         return target, why
 
+    def _dunning_broken_commitment(self, today):
+        """Why the next reminder goes at once: a promise or an agreement the customer did not
+        keep (in words, for the communication's reason), or an empty string."""
+        self.ensure_one()
+        if self.dunning_remind_reason:
+            return self.dunning_remind_reason
+        if (self.dunning_promise_state == "open" and self.dunning_promise_date
+                and self.dunning_promise_date < today):
+            return self.env._("payment promised for %(date)s was not received",
+                              date=self.dunning_promise_date)
+        return ""
+
+    def _dunning_customer_link(self):
+        """Where the customer sees and settles this invoice (dunning_portal signs a link)."""
+        self.ensure_one()
+        return self.get_portal_url()
+
     def _dunning_set_state(self, **values):
         """Record where invoices stand in the chain (level, due date, last reminder).
 
@@ -100,7 +122,8 @@ class AccountMove(models.Model):
         the invoice's lines (tens of milliseconds per invoice): a run touching thousands of
         invoices writes them in one UPDATE instead, then drops them from the cache.
         """
-        allowed = {"dunning_level_id", "dunning_due_date", "dunning_last_date"}
+        allowed = {"dunning_level_id", "dunning_due_date", "dunning_last_date",
+                   "dunning_remind_reason"}
         assert set(values) <= allowed, set(values) - allowed
         if not self or not values:
             return
@@ -135,20 +158,83 @@ class AccountMove(models.Model):
             "context": {"default_move_ids": self.ids, "default_kind": kind},
         }
 
-    def action_dunning_resolve_dispute(self):
-        """Accept (e.g. a credit note follows) or reject a dispute: the chain resumes."""
-        accept = self.env.context.get("dunning_accept")
-        for move in self.filtered(lambda m: m.dunning_dispute_state == "open"):
-            move.dunning_dispute_state = "accepted" if accept else "rejected"
+    def action_dunning_answer_dispute(self):
+        """Accept or reject the dispute, with an answer for the customer (a wizard)."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "dunning.dispute.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Answer the Dispute"),
+            "context": {"default_move_ids": self.ids,
+                        "default_decision": self.env.context.get("dunning_decision", "reject")},
+        }
+
+    def _dunning_resolve_dispute(self, accept, answer, notify=True):
+        """Close the open dispute of these invoices. Accepted: the invoice leaves the chain
+        (a credit note usually follows); rejected: the reminders resume. The answer is recorded
+        and, with ``notify``, e-mailed to the customer (it also shows on their page)."""
+        answer = (answer or "").strip()
+        if notify and not answer:
+            raise UserError(self.env._("Write the answer the customer will receive."))
+        moves = self.filtered(lambda m: m.dunning_dispute_state == "open")
+        if not moves:
+            raise UserError(self.env._("None of these invoices has an open dispute."))
+        for move in moves:
+            vals = {"dunning_dispute_state": "accepted" if accept else "rejected",
+                    "dunning_dispute_answer": answer}
             if accept:
-                body = self.env._("Dispute accepted: the reminders for this invoice stay stopped.")
-            else:
-                body = self.env._("Dispute rejected: the reminders resume.")
-            move.message_post(body=body)
-            if accept:
-                move.write({"dunning_excluded": True,
-                            "dunning_exclusion_reason": self.env._("Dispute accepted")})
-        return True
+                vals.update(dunning_excluded=True,
+                            dunning_exclusion_reason=self.env._("Dispute accepted"))
+            move.write(vals)
+            move.activity_ids.filtered(
+                lambda a: a.summary == self.env._("Dispute to resolve")).action_feedback(
+                feedback=answer or (self.env._("Accepted") if accept else self.env._("Rejected")))
+            move._dunning_tell_dispute_answer(accept, answer, notify)
+        return moves
+
+    def _dunning_tell_dispute_answer(self, accept, answer, notify):
+        self.ensure_one()
+        if accept:
+            status = self.env._("Dispute accepted: the reminders for this invoice stay stopped.")
+        else:
+            status = self.env._("Dispute rejected: the reminders resume.")
+        if not notify:
+            self.message_post(body=Markup("%s<br/>%s") % (status, answer) if answer else status)
+            return
+        recipient = self.partner_id if self.partner_id.email else self.commercial_partner_id
+        if not recipient.email:
+            self.message_post(body=Markup("%s<br/>%s<br/><b>%s</b>") % (
+                status, answer, self.env._("The customer has no e-mail address: tell them "
+                                           "by phone or by post.")))
+            self.activity_schedule(
+                "mail.mail_activity_data_call", user_id=self._dunning_responsible().id,
+                summary=self.env._("Tell the customer the answer to their dispute"), note=answer)
+            return
+        if accept:
+            intro = self.env._("We looked into your dispute about invoice %s and agree with you.",
+                               self.name)
+        else:
+            intro = self.env._("We looked into your dispute about invoice %s and cannot accept "
+                               "it: the invoice remains due.", self.name)
+        body = Markup("<p>%s</p><p>%s</p>") % (intro, answer)
+        link = self._dunning_customer_link()
+        if link:
+            body += Markup('<p><a href="%s">%s</a></p>') % (
+                link, self.env._("See your invoices, pay or contact us"))
+        self.message_post(
+            body=body, subject=self.env._("Your dispute about invoice %s", self.name),
+            partner_ids=recipient.ids, message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.message_post(body=status)
+
+    def _dunning_responsible(self):
+        """Who follows this invoice's collection: the policy's collector, else the salesperson,
+        else the current user."""
+        self.ensure_one()
+        policy = self.commercial_partner_id._dunning_policy(self.company_id)
+        if policy and policy.collector_id.active:
+            return policy.collector_id
+        return self.invoice_user_id if self.invoice_user_id.active else self.env.user
 
     def _dunning_promise(self, promise_date, note=""):
         today = fields.Date.context_today(self)
@@ -173,10 +259,6 @@ class AccountMove(models.Model):
         for move in self:
             move.write({"dunning_dispute_state": "open", "dunning_dispute_reason": reason})
             move.message_post(body=self.env._("Invoice disputed: %s", reason))
-            partner = move.commercial_partner_id
-            policy = partner._dunning_policy(move.company_id)
-            user = (policy.collector_id if policy and policy.collector_id.active else
-                    move.invoice_user_id if move.invoice_user_id.active else self.env.user)
             move.activity_schedule(
-                "mail.mail_activity_data_todo", user_id=user.id,
+                "mail.mail_activity_data_todo", user_id=move._dunning_responsible().id,
                 summary=self.env._("Dispute to resolve"), note=reason)

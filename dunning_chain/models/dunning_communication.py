@@ -338,13 +338,15 @@ class DunningCommunication(models.Model):
         """
         today = today or fields.Date.context_today(self)
         companies = companies or self.env.companies
+        if not dry_run:
+            self._dunning_follow_commitments(today, companies)
         rows = self._dunning_candidates(today, companies)
         if not rows:
             return [] if dry_run else self.browse()
         # one recordset, iterated: every record shares its prefetch (no query per invoice)
         moves = self.env["account.move"].browse([r[0] for r in rows])
         moves.fetch(["dunning_level_id", "dunning_due_date", "dunning_promise_date",
-                     "dunning_promise_state"])
+                     "dunning_promise_state", "dunning_remind_reason"])
         move_of = {move.id: move for move in moves}
         partners = self.env["res.partner"].browse({r[1] for r in rows})
         late_days = partners._dunning_average_days_late()
@@ -402,6 +404,7 @@ class DunningCommunication(models.Model):
         vals_list = []
         move_levels = defaultdict(lambda: self.env["account.move"])
         broken = self.env["account.move"]
+        reminded = self.env["account.move"]
         # from the start of the minute: a message allowed now is due in this very run
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
@@ -416,6 +419,8 @@ class DunningCommunication(models.Model):
                 if move.dunning_promise_state == "open" and move.dunning_promise_date \
                         and move.dunning_promise_date < today:
                     broken |= move
+                if move.dunning_remind_reason:
+                    reminded |= move
             amount = sum(line["amount_residual_company"] for line in lines)
             for channel in level.channel_ids:
                 scheduled_at, tz, why_then = self._dunning_plan_moment(
@@ -448,7 +453,13 @@ class DunningCommunication(models.Model):
         for (level_id, due), moves in move_levels.items():
             moves._dunning_set_state(dunning_level_id=level_id, dunning_due_date=due)
         broken.write({"dunning_promise_state": "broken"})
+        reminded._dunning_set_state(dunning_remind_reason=None)
         return comms
+
+    @api.model
+    def _dunning_follow_commitments(self, today, companies):
+        """Before planning: follow what customers agreed to (dunning_portal follows approved
+        payment plans here and flags a missed instalment with ``dunning_remind_reason``)."""
 
     def _dunning_plan_moment(self, partner, company, policy, channel, now, planning=None):
         """When may this message leave? Returns (naive UTC datetime, time zone, reason in words).

@@ -256,10 +256,66 @@ class TestDunningChain(DunningCommon):
         self.assertTrue(invoice.activity_ids.filtered(lambda a: "Dispute" in a.summary))
         self._run(self.START + timedelta(days=10))
         self.assertFalse(self._comms(), "a disputed invoice is not reminded")
-        invoice.action_dunning_resolve_dispute()  # rejected: the chain resumes
+        invoice._dunning_resolve_dispute(False, "The delivery note is signed.")
         self.assertEqual(invoice.dunning_dispute_state, "rejected")
         self._run(self.START + timedelta(days=11))
         self.assertEqual(self._comms().level_id, self.levels[7])
+
+    def _customer_mails(self, invoice):
+        return invoice.message_ids.filtered(
+            lambda m: self.customer in m.partner_ids and m.message_type == "comment")
+
+    def test_dispute_answer_reaches_the_customer(self):
+        invoice = self._invoice(self.START)
+        invoice._dunning_dispute("We never received the goods")
+        wizard = self.env["dunning.dispute.wizard"].with_context(
+            **invoice.action_dunning_answer_dispute()["context"]).create({
+                "answer": "The carrier has the delivery note signed on 2 March."})
+        self.assertEqual(wizard.decision, "reject")
+        self.assertIn("never received", wizard.dispute_reason)
+        wizard.action_confirm()
+        self.assertEqual(invoice.dunning_dispute_state, "rejected")
+        self.assertEqual(invoice.dunning_dispute_answer,
+                         "The carrier has the delivery note signed on 2 March.")
+        mail = self._customer_mails(invoice)
+        self.assertEqual(len(mail), 1, "the answer is e-mailed to the customer")
+        self.assertIn("cannot accept", mail.body)
+        self.assertIn("delivery note signed", mail.body)
+        self.assertRegex(mail.body, r'<a href="[^"]+">See your invoices, pay or contact us</a>',
+                         "with the link to their invoices")
+        self.assertEqual(mail.subtype_id, self.env.ref("mail.mt_comment"))
+        self.assertFalse(invoice.activity_ids.filtered(lambda a: a.summary == "Dispute to resolve"),
+                         "the collector's task is done")
+        with self.assertRaisesRegex(UserError, "None of these invoices has an open dispute"):
+            invoice._dunning_resolve_dispute(True, "Twice")
+
+    def test_dispute_accepted_offers_the_credit_note(self):
+        invoice = self._invoice(self.START)
+        invoice._dunning_dispute("Wrong price")
+        wizard = self.env["dunning.dispute.wizard"].create({
+            "move_ids": invoice.ids, "decision": "accept", "credit_note": True,
+            "answer": "You are right: a credit note for the difference follows."})
+        action = wizard.action_confirm()
+        self.assertEqual(action["res_model"], "account.move.reversal")
+        self.assertEqual(action["context"]["active_ids"], invoice.ids)
+        self.assertEqual(invoice.dunning_dispute_state, "accepted")
+        self.assertTrue(invoice.dunning_excluded, "an accepted dispute leaves the chain")
+        self.assertIn("agree with you", self._customer_mails(invoice).body)
+        self._run(self.START + timedelta(days=20))
+        self.assertFalse(self._comms())
+
+    def test_dispute_answer_needs_words_and_an_address(self):
+        invoice = self._invoice(self.START)
+        invoice._dunning_dispute("Quality")
+        with self.assertRaisesRegex(UserError, "Write the answer"):
+            invoice._dunning_resolve_dispute(False, "  ")
+        self.assertEqual(invoice.dunning_dispute_state, "open", "nothing changed")
+        self.customer.email = False
+        invoice._dunning_resolve_dispute(False, "Checked: the goods were fine.")
+        self.assertFalse(self._customer_mails(invoice))
+        self.assertTrue(invoice.message_ids.filtered(lambda m: "no e-mail address" in m.body))
+        self.assertTrue(invoice.activity_ids.filtered(
+            lambda a: a.summary == "Tell the customer the answer to their dispute"))
 
     def test_promise_kept(self):
         invoice = self._invoice(self.START)

@@ -1,2 +1,3 @@
 from . import dunning_pause_wizard
 from . import dunning_preview_wizard
+from . import dunning_dispute_wizard

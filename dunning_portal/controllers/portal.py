@@ -82,7 +82,8 @@ class DunningPortal(PortalAccount):
         policy = partner._dunning_policy(company)
         max_promise = policy.max_promise_days if policy else 30
         plans = env["dunning.instalment.plan"].sudo().search(
-            [("partner_id", "=", partner.id), ("state", "in", ("requested", "approved"))])
+            [("partner_id", "=", partner.id), ("state", "in", ("requested", "approved"))],
+            order="first_date, id")
         rows = []
         overdue_totals = defaultdict(float)
         for inv in invoices:
@@ -100,6 +101,8 @@ class DunningPortal(PortalAccount):
                 "pay_url": inv.get_portal_url(anchor="portal_pay", query_string="&payment=True"),
                 "pdf_url": inv.get_portal_url(report_type="pdf", download=True),
                 "disputed": inv.dunning_dispute_state == "open",
+                "dispute_answer": (inv.dunning_dispute_state in ("accepted", "rejected")
+                                   and inv.dunning_dispute_answer),
                 "promised": inv.dunning_promise_state == "open" and inv.dunning_promise_date,
                 "paused": inv.dunning_paused_until and inv.dunning_paused_until >= today,
                 "plan": inv_plans[:1],
@@ -114,10 +117,21 @@ class DunningPortal(PortalAccount):
             "is_task": comm.channel in TASK_CHANNELS,
         } for comm in comms]
         overdue_moves = invoices.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
-        payable = self._dunning_overdue_payable(partner)
-        pay_all = len(payable) > 1 and len(payable.currency_id) == 1 and len(payable.company_id) == 1
-        pay_all_amount = format_amount(env, sum(payable.mapped("amount_residual")),
-                                       payable.currency_id) if pay_all else ""
+        pay_groups = self._dunning_pay_groups(partner, prefix)
+        if len(pay_groups) == 1 and len(pay_groups[0]["moves"]) < 2:
+            pay_groups = []  # one invoice: its own Pay button says it all
+        for group in pay_groups:
+            group["amount_text"] = format_amount(env, group["amount"], group["currency"])
+        plan_rows = [{
+            "plan": plan,
+            "amount_due_next": format_amount(env, plan.amount_due_next, plan.currency_id),
+            "pay_url": (f"{prefix}/plan/{plan.id}/pay" if plan.state == "approved"
+                        and not plan.currency_id.is_zero(plan.amount_due_next) else False),
+            "lines": [{
+                "line": line, "amount": format_amount(env, line.amount, plan.currency_id),
+                "state": dict(line._fields["state"]._description_selection(env))[line.state],
+            } for line in plan.line_ids],
+        } for plan in plans]
         return {
             "partner": partner,
             "company": company,
@@ -131,9 +145,8 @@ class DunningPortal(PortalAccount):
             "promise_max": fields.Date.add(today, days=max_promise),
             "max_promise_days": max_promise,
             "max_instalments": policy.max_instalments if policy else 3,
-            "pay_all_url": f"{prefix}/pay" if pay_all else False,
-            "pay_all_amount": pay_all_amount,
-            "pay_all_count": len(payable),
+            "pay_groups": pay_groups,
+            "plan_rows": plan_rows,
             "dispute_categories": Move._fields["dunning_dispute_category"]._description_selection(env),
             "fmt_date": lambda d: format_date(env, d) if d else "",
             "no_breadcrumbs": True,
@@ -251,7 +264,7 @@ class DunningPortal(PortalAccount):
                 partner, moves, count, day, (note or "").strip())
         return self._dunning_action(partner_id, expires, signature, None, action, "instalments")
 
-    # ------------------------------------------------------------------ pay all overdue
+    # ------------------------------------------------------------------ pay several at once
     def _dunning_overdue_payable(self, partner):
         Move = request.env["account.move"].sudo()
         today = fields.Date.context_today(Move)
@@ -260,65 +273,80 @@ class DunningPortal(PortalAccount):
         # a disputed invoice is not asked for while we look into it
         return moves.filtered(lambda m: m._has_to_be_paid() and m.dunning_dispute_state != "open")
 
-    @http.route([f"{TOKEN_PREFIX}/pay", f"{MY_PREFIX}/pay"], type="http", auth="public",
-                methods=["GET"], website=True, sitemap=False)
-    def dunning_pay_all(self, partner_id=None, expires=None, signature=None, **kw):
-        """Odoo's overdue payment page (account_payment) for every overdue invoice of the
-        customer, reachable from the signed link too (Odoo's own needs a login)."""
-        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
-        if response:
-            return response
-        moves = self._dunning_overdue_payable(partner)
-        if not moves:
-            return request.redirect(prefix)
-        if len(moves.currency_id) > 1 or len(moves.company_id) > 1:
-            return self._dunning_render_page(partner, prefix, status=400, error=request.env._(
-                "Your overdue invoices are in several currencies or companies: pay them one by one."))
+    def _dunning_pay_groups(self, partner, prefix):
+        """The overdue invoices one payment can settle: one group per company and currency
+        (a payment has one of each). One group keeps the short URLs."""
+        groups = self._dunning_overdue_payable(partner).grouped(
+            lambda m: (m.company_id, m.currency_id))
+        result = []
+        for (company, currency), moves in groups.items():
+            suffix = "" if len(groups) == 1 else f"/{company.id}/{currency.id}"
+            result.append({
+                "moves": moves, "company": company, "currency": currency,
+                "amount": sum(moves.mapped("amount_residual")),
+                "url": f"{prefix}/pay{suffix}", "transaction_route": f"{prefix}/transaction{suffix}",
+            })
+        return result
+
+    def _dunning_pay_group(self, partner, prefix, company_id, currency_id):
+        for group in self._dunning_pay_groups(partner, prefix):
+            if company_id is None or (group["company"].id, group["currency"].id) == (
+                    company_id, currency_id):
+                return group
+        return None
+
+    def _dunning_plan_to_pay(self, partner, plan_id):
+        """A running payment plan of this customer with something to pay now, or 404."""
+        plan = request.env["dunning.instalment.plan"].sudo().search([
+            ("id", "=", plan_id), ("partner_id", "=", partner.id), ("state", "=", "approved")])
+        moves = plan.invoice_ids.filtered(lambda m: m._has_to_be_paid())
+        if not plan or not moves or plan.currency_id.is_zero(plan.amount_due_next):
+            raise NotFound()
+        # the instalment is in the company's currency: the plan's invoices must be too
+        if moves.currency_id != plan.currency_id:
+            raise NotFound()
+        return plan, moves, min(plan.amount_due_next, sum(moves.mapped("amount_residual")))
+
+    def _dunning_render_payment(self, partner, prefix, moves, amount, transaction_route, **kw):
+        """Odoo's overdue payment page (account_payment) for these invoices and this amount,
+        reachable from the signed link too (Odoo's own needs a login)."""
         company, currency = moves.company_id, moves.currency_id
-        residual = sum(moves.mapped("amount_residual"))
         reference = (company.get_next_batch_payment_communication() if len(moves) > 1
                      else moves.name)
         values = {
             "page_name": "overdue_invoices",
-            "payment": {"date": fields.Date.today(), "reference": reference, "amount": residual,
+            "payment": {"date": fields.Date.today(), "reference": reference, "amount": amount,
                         "currency": currency},
-            "amount": residual,
+            "amount": amount,
             "no_breadcrumbs": True,
         }
         values |= self._get_common_page_view_values(
             invoices_data={
-                "partner": partner, "company": company, "total_amount": residual,
-                "currency": currency, "amount_residual": residual,
+                "partner": partner, "company": company, "total_amount": amount,
+                "currency": currency, "amount_residual": amount,
                 "payment_reference": reference, "landing_route": prefix,
-                "transaction_route": f"{prefix}/transaction",
+                "transaction_route": transaction_route,
             }, **kw)
         return request.render("account_payment.portal_overdue_invoices_page", values)
 
-    @http.route([f"{TOKEN_PREFIX}/transaction", f"{MY_PREFIX}/transaction"], type="jsonrpc",
-                auth="public")
-    def dunning_pay_all_transaction(self, partner_id=None, expires=None, signature=None,
-                                    payment_reference=None, access_token=None, **kwargs):
-        """Draft transaction for every overdue invoice of the customer. The amount is the
-        server's (the residual of those invoices), whatever the browser sends."""
+    def _dunning_json_partner(self, partner_id, expires, signature):
         if partner_id is None:
             if request.env.user._is_public():
-                raise ValidationError(request.env._("Please log in to pay your overdue invoices."))
-            partner = request.env.user.partner_id.commercial_partner_id.sudo()
-        else:
-            status, partner = request.env["res.partner"]._dunning_portal_check(
-                partner_id, expires, signature)
-            if status != "ok":
-                raise ValidationError(request.env._("This link is no longer valid."))
-        moves = self._dunning_overdue_payable(partner)
-        if not moves:
-            raise ValidationError(request.env._("Nothing is overdue any more."))
-        if len(moves.currency_id) > 1 or len(moves.company_id) > 1:
-            raise ValidationError(request.env._(
-                "Your overdue invoices are in several currencies or companies: pay them one by one."))
+                raise ValidationError(request.env._("Please log in to pay your invoices."))
+            return request.env.user.partner_id.commercial_partner_id.sudo()
+        status, partner = request.env["res.partner"]._dunning_portal_check(
+            partner_id, expires, signature)
+        if status != "ok":
+            raise ValidationError(request.env._("This link is no longer valid."))
+        return partner
+
+    def _dunning_transaction(self, partner, moves, amount, payment_reference, kwargs):
+        """Draft transaction for these invoices. The amount is the server's, whatever the
+        browser sends."""
         self._validate_transaction_kwargs(kwargs)
         logged_in = not request.env.user._is_public()
         kwargs.update({
-            "amount": sum(moves.mapped("amount_residual")),
+            "amount": amount,
             "currency_id": moves.currency_id.id,
             "partner_id": request.env.user.partner_id.id if logged_in else partner.id,
             "reference_prefix": payment_reference,
@@ -326,3 +354,68 @@ class DunningPortal(PortalAccount):
         tx_sudo = self._create_transaction(
             custom_create_values={"invoice_ids": [Command.set(moves.ids)]}, **kwargs)
         return tx_sudo._get_processing_values()
+
+    @http.route([f"{TOKEN_PREFIX}/pay", f"{MY_PREFIX}/pay",
+                 f"{TOKEN_PREFIX}/pay/<int:company_id>/<int:currency_id>",
+                 f"{MY_PREFIX}/pay/<int:company_id>/<int:currency_id>"],
+                type="http", auth="public", methods=["GET"], website=True, sitemap=False)
+    def dunning_pay_all(self, partner_id=None, expires=None, signature=None, company_id=None,
+                        currency_id=None, **kw):
+        """Pay every overdue invoice (of one company and currency) at once."""
+        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+        if response:
+            return response
+        group = self._dunning_pay_group(partner, prefix, company_id, currency_id)
+        if not group:
+            return request.redirect(prefix)
+        if company_id is None and len(self._dunning_pay_groups(partner, prefix)) > 1:
+            return self._dunning_render_page(partner, prefix, status=400, error=request.env._(
+                "Your overdue invoices are in several currencies or companies: choose which "
+                "ones to pay."))
+        return self._dunning_render_payment(partner, prefix, group["moves"], group["amount"],
+                                            group["transaction_route"], **kw)
+
+    @http.route([f"{TOKEN_PREFIX}/transaction", f"{MY_PREFIX}/transaction",
+                 f"{TOKEN_PREFIX}/transaction/<int:company_id>/<int:currency_id>",
+                 f"{MY_PREFIX}/transaction/<int:company_id>/<int:currency_id>"],
+                type="jsonrpc", auth="public")
+    def dunning_pay_all_transaction(self, partner_id=None, expires=None, signature=None,
+                                    company_id=None, currency_id=None, payment_reference=None,
+                                    access_token=None, **kwargs):
+        partner = self._dunning_json_partner(partner_id, expires, signature)
+        groups = self._dunning_pay_groups(partner, "")
+        if not groups:
+            raise ValidationError(request.env._("Nothing is overdue any more."))
+        if company_id is None and len(groups) > 1:
+            raise ValidationError(request.env._(
+                "Your overdue invoices are in several currencies or companies: choose which "
+                "ones to pay."))
+        group = self._dunning_pay_group(partner, "", company_id, currency_id)
+        if not group:
+            raise ValidationError(request.env._("Nothing is overdue any more in this currency."))
+        return self._dunning_transaction(partner, group["moves"], group["amount"],
+                                         payment_reference, kwargs)
+
+    @http.route([f"{TOKEN_PREFIX}/plan/<int:plan_id>/pay", f"{MY_PREFIX}/plan/<int:plan_id>/pay"],
+                type="http", auth="public", methods=["GET"], website=True, sitemap=False)
+    def dunning_pay_instalment(self, plan_id, partner_id=None, expires=None, signature=None,
+                               **kw):
+        """Pay the next instalment of a running payment plan."""
+        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+        if response:
+            return response
+        _plan, moves, amount = self._dunning_plan_to_pay(partner, plan_id)
+        return self._dunning_render_payment(partner, prefix, moves, amount,
+                                            f"{prefix}/plan/{plan_id}/transaction", **kw)
+
+    @http.route([f"{TOKEN_PREFIX}/plan/<int:plan_id>/transaction",
+                 f"{MY_PREFIX}/plan/<int:plan_id>/transaction"], type="jsonrpc", auth="public")
+    def dunning_pay_instalment_transaction(self, plan_id, partner_id=None, expires=None,
+                                           signature=None, payment_reference=None,
+                                           access_token=None, **kwargs):
+        partner = self._dunning_json_partner(partner_id, expires, signature)
+        try:
+            _plan, moves, amount = self._dunning_plan_to_pay(partner, plan_id)
+        except NotFound:
+            raise ValidationError(request.env._("Nothing is left to pay for this instalment."))
+        return self._dunning_transaction(partner, moves, amount, payment_reference, kwargs)

@@ -19,6 +19,11 @@ class AccountMove(models.Model):
     dunning_dispute_category = fields.Selection(
         DISPUTE_CATEGORIES, string="Dispute Reason", copy=False, tracking=True)
 
+    def _dunning_customer_link(self):
+        """The customer's signed dunning page (no login needed)."""
+        self.ensure_one()
+        return self.commercial_partner_id._dunning_portal_url(self.company_id)
+
     def _dunning_portal_open_domain(self, partner):
         """Open customer invoices of a commercial partner, as the portal page lists them."""
         return [("commercial_partner_id", "=", partner.id), ("state", "=", "posted"),
@@ -97,10 +102,7 @@ class AccountMove(models.Model):
         self._dunning_promise(promise_date, note)
         if partner:
             self._dunning_portal_customer_post(partner, last)
-        policy = self.commercial_partner_id._dunning_policy(self.company_id)
-        user = (policy.collector_id if policy and policy.collector_id.active else
-                self.invoice_user_id if self.invoice_user_id.active else self.env.user)
         self.activity_schedule(
             "mail.mail_activity_data_todo", date_deadline=promise_date + timedelta(days=1),
-            user_id=user.id, summary=self.env._("Check the payment promised for %s", promise_date),
+            user_id=self._dunning_responsible().id, summary=self.env._("Check the payment promised for %s", promise_date),
             note=note or "")

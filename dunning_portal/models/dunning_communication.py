@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class DunningCommunication(models.Model):
@@ -8,3 +8,8 @@ class DunningCommunication(models.Model):
         """Every reminder links to the customer's signed dunning page (no login needed)."""
         self.ensure_one()
         return self.partner_id.commercial_partner_id._dunning_portal_url(self.company_id)
+
+    @api.model
+    def _dunning_follow_commitments(self, today, companies):
+        super()._dunning_follow_commitments(today, companies)
+        self.env["dunning.instalment.plan"]._dunning_follow(today, companies)

@@ -1,11 +1,28 @@
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
+
+PLAN_STATES = [
+    ("requested", "Requested"),
+    ("approved", "Running"),
+    ("done", "Completed"),
+    ("broken", "Not kept"),
+    ("refused", "Refused"),
+]
 
 
 class DunningInstalmentPlan(models.Model):
-    """A customer's request to pay some invoices in instalments, approved or refused by the
-    accountant. Approval pauses the chain for those invoices until the first instalment date
-    (following each instalment is left to a later version)."""
+    """A customer's request to pay some invoices in instalments, answered by the accountant.
+
+    Approved, the plan splits what is due into monthly instalments from the first date. The
+    hourly run follows it (``_dunning_follow``): an instalment covered by the payments received
+    since approval is marked paid and the invoices stay paused until the next one; a missed
+    instalment ends the plan and the next reminder goes at once, saying which instalment was
+    not received.
+    """
 
     _name = "dunning.instalment.plan"
     _description = "Dunning Instalment Plan"
@@ -24,12 +41,26 @@ class DunningInstalmentPlan(models.Model):
     instalment_count = fields.Integer(string="Instalments", required=True, default=2)
     first_date = fields.Date(string="First Instalment", required=True)
     note = fields.Text(string="Customer's Message")
-    state = fields.Selection(
-        [("requested", "Requested"), ("approved", "Approved"), ("refused", "Refused")],
-        default="requested", required=True, tracking=True, index=True)
+    answer = fields.Text(
+        string="Answer to the Customer",
+        help="Sent to the customer with the approval or the refusal (optional).")
+    state = fields.Selection(PLAN_STATES, default="requested", required=True, tracking=True,
+                             index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_amount_total", string="Amount Due")
     instalment_amount = fields.Monetary(compute="_compute_amount_total", string="Per Instalment")
+    amount_agreed = fields.Monetary(
+        string="Amount Agreed", readonly=True, copy=False,
+        help="What the invoices still owed when the plan was approved: the instalments add up "
+             "to it, and every payment received since then counts towards them.")
+    amount_paid = fields.Monetary(compute="_compute_progress", string="Paid Since Approval")
+    line_ids = fields.One2many("dunning.instalment.plan.line", "plan_id", string="Schedule",
+                               readonly=True)
+    next_line_id = fields.Many2one("dunning.instalment.plan.line", compute="_compute_progress",
+                                   string="Next Instalment")
+    amount_due_next = fields.Monetary(
+        compute="_compute_progress", string="To Pay for the Next Instalment",
+        help="What is left to pay of the next instalment, counting what was paid already.")
 
     @api.depends("partner_id", "first_date")
     def _compute_name(self):
@@ -45,6 +76,18 @@ class DunningInstalmentPlan(models.Model):
             plan.instalment_amount = (plan.amount_total / plan.instalment_count
                                       if plan.instalment_count else 0.0)
 
+    @api.depends("amount_agreed", "invoice_ids.amount_residual_signed", "line_ids.state")
+    def _compute_progress(self):
+        for plan in self:
+            paid = max(0.0, plan.amount_agreed - sum(plan.invoice_ids.mapped(
+                "amount_residual_signed"))) if plan.amount_agreed else 0.0
+            plan.amount_paid = plan.currency_id.round(paid)
+            pending = plan.line_ids.filtered(lambda line: line.state == "pending")[:1]
+            plan.next_line_id = pending
+            plan.amount_due_next = (max(0.0, plan.currency_id.round(
+                pending.amount_cumulative - plan.amount_paid)) if pending else 0.0)
+
+    # ------------------------------------------------------------------ request
     @api.model
     def _dunning_request(self, partner, invoices, count, first_date, note=""):
         """Validate and record a customer's request; the collector gets an activity."""
@@ -70,20 +113,18 @@ class DunningInstalmentPlan(models.Model):
         if (first_date - today).days > max_days:
             raise UserError(self.env._("The first instalment can be at most %s days ahead.",
                                        max_days))
-        if self.search_count([("partner_id", "=", partner.id), ("state", "=", "requested"),
+        if self.search_count([("partner_id", "=", partner.id),
+                              ("state", "in", ("requested", "approved")),
                               ("invoice_ids", "in", invoices.ids)]):
-            raise UserError(self.env._("A payment plan for these invoices is already waiting "
-                                       "for our answer."))
+            raise UserError(self.env._("These invoices already have a payment plan or a "
+                                       "request waiting for our answer."))
         plan = self.create({
             "partner_id": partner.id, "company_id": company.id,
             "invoice_ids": [fields.Command.set(invoices.ids)],
             "instalment_count": count, "first_date": first_date, "note": note,
         })
-        user = (policy.collector_id if policy and policy.collector_id.active else
-                partner.user_id if partner.user_id.active else
-                self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user)
         plan.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=user.id,
+            "mail.mail_activity_data_todo", user_id=invoices[0]._dunning_responsible().id,
             summary=self.env._("Payment plan requested by %s", partner.display_name),
             note=note or "")
         body = self.env._("Payment plan requested: %(count)s instalments from %(date)s.",
@@ -93,18 +134,79 @@ class DunningInstalmentPlan(models.Model):
             inv.message_post(body=body, author_id=partner.id)
         return plan
 
+    # ------------------------------------------------------------------ answer
+    def _dunning_schedule_values(self):
+        """Monthly instalments from the first date adding up to the amount agreed (the last
+        one takes the rounding)."""
+        self.ensure_one()
+        currency = self.currency_id
+        each = currency.round(self.amount_agreed / self.instalment_count)
+        values, cumulative = [], 0.0
+        for index in range(self.instalment_count):
+            amount = (currency.round(self.amount_agreed - cumulative)
+                      if index == self.instalment_count - 1 else each)
+            cumulative = currency.round(cumulative + amount)
+            values.append({
+                "sequence": index + 1, "date": self.first_date + relativedelta(months=index),
+                "amount": amount, "amount_cumulative": cumulative,
+            })
+        return values
+
+    def _dunning_schedule_html(self):
+        self.ensure_one()
+        rows = Markup("").join(
+            Markup("<li>%s: %s</li>") % (format_date(self.env, line.date),
+                                         format_amount(self.env, line.amount, self.currency_id))
+            for line in self.line_ids)
+        return Markup("<ul>%s</ul>") % rows
+
+    def _dunning_tell_customer(self, subject, intro):
+        """E-mail the customer (the plan's chatter keeps it); without an address, a call task."""
+        self.ensure_one()
+        body = Markup("<p>%s</p>") % intro
+        if self.state == "approved":
+            body += self._dunning_schedule_html()
+        if self.answer:
+            body += Markup("<p>%s</p>") % self.answer
+        link = self.invoice_ids[:1]._dunning_customer_link() if self.invoice_ids else False
+        if link:
+            body += Markup('<p><a href="%s">%s</a></p>') % (
+                link, self.env._("See your invoices and pay"))
+        if self.partner_id.email:
+            self.message_post(body=body, subject=subject, partner_ids=self.partner_id.ids,
+                              message_type="comment", subtype_xmlid="mail.mt_comment")
+        else:
+            self.message_post(body=body + Markup("<p><b>%s</b></p>") % self.env._(
+                "The customer has no e-mail address: tell them by phone or by post."))
+            self.activity_schedule(
+                "mail.mail_activity_data_call",
+                user_id=self.invoice_ids[:1]._dunning_responsible().id,
+                summary=subject)
+
     def action_approve(self):
         for plan in self.filtered(lambda p: p.state == "requested"):
-            plan.state = "approved"
-            for inv in plan.invoice_ids:
-                if not inv.dunning_paused_until or inv.dunning_paused_until < plan.first_date:
-                    inv.dunning_paused_until = plan.first_date
+            open_invoices = plan.invoice_ids.filtered(
+                lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
+            agreed = plan.currency_id.round(sum(open_invoices.mapped("amount_residual_signed")))
+            if plan.currency_id.is_zero(agreed):
+                raise UserError(self.env._("The invoices of %s are paid already: refuse the "
+                                           "plan instead.", plan.display_name))
+            plan.write({"state": "approved", "amount_agreed": agreed})
+            plan.line_ids = [fields.Command.create(vals)
+                             for vals in plan._dunning_schedule_values()]
+            plan._dunning_pause(open_invoices, plan.first_date)
+            for inv in open_invoices:
                 inv.message_post(body=self.env._(
                     "Payment plan approved (%(count)s instalments from %(date)s): reminders "
-                    "paused until the first instalment.",
+                    "paused until each instalment falls due.",
                     count=plan.instalment_count, date=plan.first_date))
             plan.activity_feedback(["mail.mail_activity_data_todo"],
                                    feedback=self.env._("Approved"))
+            plan._dunning_tell_customer(
+                self.env._("Your payment plan is approved"),
+                self.env._("Your payment plan is approved: %(count)s instalments, the first "
+                           "on %(date)s.", count=plan.instalment_count,
+                           date=format_date(self.env, plan.first_date)))
         return True
 
     def action_refuse(self):
@@ -114,4 +216,88 @@ class DunningInstalmentPlan(models.Model):
                 inv.message_post(body=self.env._("Payment plan refused: the reminders go on."))
             plan.activity_feedback(["mail.mail_activity_data_todo"],
                                    feedback=self.env._("Refused"))
+            plan._dunning_tell_customer(
+                self.env._("About your payment plan request"),
+                self.env._("We cannot accept the payment plan you asked for: the invoices "
+                           "remain due. Please contact us if you need to talk about it."))
         return True
+
+    @staticmethod
+    def _dunning_pause(invoices, until):
+        for inv in invoices:
+            if not inv.dunning_paused_until or inv.dunning_paused_until < until:
+                inv.dunning_paused_until = until
+
+    # ------------------------------------------------------------------ follow
+    @api.model
+    def _dunning_follow(self, today, companies=None):
+        """Follow the running plans: mark the instalments the payments cover, pause the
+        invoices until the next one, end the plan when a date passes unpaid (the next reminder
+        then goes at once) or when everything is paid."""
+        domain = [("state", "=", "approved")]
+        if companies:
+            domain.append(("company_id", "in", companies.ids))
+        for plan in self.search(domain):
+            currency = plan.currency_id
+            open_invoices = plan.invoice_ids.filtered(
+                lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
+            paid = plan.amount_paid
+            missed = False
+            for line in plan.line_ids.filtered(lambda l: l.state == "pending"):
+                if currency.compare_amounts(paid, line.amount_cumulative) >= 0:
+                    line.state = "paid"
+                    plan.message_post(body=self.env._(
+                        "Instalment %(number)s of %(count)s received.",
+                        number=line.sequence, count=plan.instalment_count))
+                elif line.date < today:
+                    line.state = "missed"
+                    missed = line
+                    break
+                else:
+                    break
+            if missed:
+                plan._dunning_break(missed, open_invoices, paid)
+            elif not open_invoices or not plan.line_ids.filtered(lambda l: l.state == "pending"):
+                plan.state = "done"
+                open_invoices.dunning_paused_until = False
+                plan.message_post(body=self.env._("Payment plan completed."))
+            else:
+                plan._dunning_pause(open_invoices, plan.next_line_id.date)
+
+    def _dunning_break(self, line, open_invoices, paid):
+        self.ensure_one()
+        short = format_amount(self.env, self.currency_id.round(line.amount_cumulative - paid),
+                              self.currency_id)
+        why = self.env._(
+            "instalment %(number)s of %(count)s of the payment plan (%(amount)s due on "
+            "%(date)s) was not received", number=line.sequence, count=self.instalment_count,
+            amount=short, date=format_date(self.env, line.date))
+        self.state = "broken"
+        for inv in open_invoices:
+            inv.write({"dunning_paused_until": False, "dunning_remind_reason": why})
+            inv.message_post(body=self.env._("Payment plan not kept: %s. The next reminder "
+                                             "goes at once.", why))
+        self.message_post(body=self.env._("Payment plan not kept: %s.", why))
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.invoice_ids[:1]._dunning_responsible().id,
+            summary=self.env._("Payment plan not kept by %s", self.partner_id.display_name),
+            note=why)
+
+
+class DunningInstalmentPlanLine(models.Model):
+    _name = "dunning.instalment.plan.line"
+    _description = "Dunning Instalment"
+    _order = "plan_id, sequence"
+
+    plan_id = fields.Many2one("dunning.instalment.plan", required=True, ondelete="cascade",
+                              index=True)
+    company_id = fields.Many2one(related="plan_id.company_id", store=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    sequence = fields.Integer(string="#", required=True)
+    date = fields.Date(required=True)
+    amount = fields.Monetary(required=True)
+    amount_cumulative = fields.Monetary(string="Cumulative", required=True)
+    state = fields.Selection(
+        [("pending", "To pay"), ("paid", "Paid"), ("missed", "Missed")],
+        default="pending", required=True)

@@ -29,6 +29,25 @@ class DunningPortalCommon(DunningCommon, HttpCase):
             "group_ids": [Command.set([cls.env.ref("base.group_portal").id])],
         })
 
+    @classmethod
+    def _setup_dummy_provider(cls, currencies=None):
+        """A published test provider (Odoo's own tests use the same dummy)."""
+        redirect_form = cls.env["ir.ui.view"].create({
+            "name": "Dummy Redirect Form", "type": "qweb",
+            "arch": '<form action="dummy" method="post"/>',
+        })
+        cls.pm = cls.env.ref("payment.payment_method_unknown")
+        vals = {
+            "name": "Dummy Provider", "code": "none", "state": "test", "is_published": True,
+            "company_id": cls.env.company.id,
+            "payment_method_ids": [Command.set(cls.pm.ids)],
+            "redirect_form_view_id": redirect_form.id,
+        }
+        if currencies:
+            vals["available_currency_ids"] = [Command.set(currencies.ids)]
+        cls.provider = cls.env["payment.provider"].create(vals)
+        cls.pm.write({"active": True})
+
     def _link(self, partner=None, expires=None):
         partner = partner or self.customer
         if expires is None:

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from odoo import Command
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
@@ -16,19 +15,7 @@ class TestDunningPortalPay(DunningPortalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        redirect_form = cls.env["ir.ui.view"].create({
-            "name": "Dummy Redirect Form", "type": "qweb",
-            "arch": '<form action="dummy" method="post"/>',
-        })
-        cls.pm = cls.env.ref("payment.payment_method_unknown")
-        cls.provider = cls.env["payment.provider"].create({
-            "name": "Dummy Provider", "code": "none", "state": "test", "is_published": True,
-            "company_id": cls.env.company.id,
-            "payment_method_ids": [Command.set(cls.pm.ids)],
-            "redirect_form_view_id": redirect_form.id,
-            "available_currency_ids": [Command.set(cls.env.company.currency_id.ids)],
-        })
-        cls.pm.write({"active": True})
+        cls._setup_dummy_provider(cls.env.company.currency_id)
 
     def setUp(self):
         super().setUp()
