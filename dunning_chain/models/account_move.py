@@ -62,54 +62,6 @@ class AccountMove(models.Model):
         for move in self:
             move.dunning_communication_count = counts.get(move, 0)
 
-    def _dunning_level_reached(self, levels, due_date, today):
-        """The level this invoice should get now, or (False, reason) when nothing is due.
-
-        Levels whose date has passed are *reached*; only the latest is sent (an invoice found 40
-        days late gets the +30 level, not every earlier one in a burst). A broken promise moves
-        to the next level at once.
-        """
-        self.ensure_one()
-        current = self.dunning_level_id if self.dunning_due_date == due_date else \
-            self.env["dunning.level"]
-        if current and current.is_final:
-            return False, ""
-        days = (today - due_date).days
-        reached = levels.filtered(lambda lvl: lvl.offset_days <= days)
-        target = reached[-1:] if reached else self.env["dunning.level"]
-        later = levels.filtered(lambda lvl: not current or lvl.offset_days > current.offset_days)
-        broken = self._dunning_broken_commitment(today)
-        if broken:
-            if not target or (current and target.offset_days <= current.offset_days):
-                target = later[:1]
-            return (target, broken) if target else (False, "")
-        if not target or (current and target.offset_days <= current.offset_days):
-            return False, ""
-        if days < 0:
-            why = self.env._("due in %s days", -days)
-        elif days == 0:
-            why = self.env._("due today")
-        else:
-            why = self.env._("%s days overdue", days)
-        skipped = levels.filtered(
-            lambda lvl: lvl.offset_days < target.offset_days
-            and (not current or lvl.offset_days > current.offset_days))
-        if skipped:
-            why += self.env._(" (earlier steps skipped: the level reached is sent, not a burst)")
-        return target, why
-
-    def _dunning_broken_commitment(self, today):
-        """Why the next reminder goes at once: a promise or an agreement the customer did not
-        keep (in words, for the communication's reason), or an empty string."""
-        self.ensure_one()
-        if self.dunning_remind_reason:
-            return self.dunning_remind_reason
-        if (self.dunning_promise_state == "open" and self.dunning_promise_date
-                and self.dunning_promise_date < today):
-            return self.env._("payment promised for %(date)s was not received",
-                              date=self.dunning_promise_date)
-        return ""
-
     def _dunning_customer_link(self):
         """Where the customer sees and settles this invoice (dunning_portal signs a link)."""
         self.ensure_one()

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -20,10 +20,18 @@ from odoo.tools.pdf import OdooPdfFileReader, OdooPdfFileWriter
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
-from ..tools import send_window
+from ..tools import chain, send_window
 from .dunning_level_channel import CHANNELS
 
 _logger = logging.getLogger(__name__)
+
+# An open invoice found by the planner's query, with where it stands in the chain
+Candidate = namedtuple("Candidate", [
+    "move_id", "partner_id", "company_id", "due_date", "currency_id", "total", "residual",
+    "residual_company", "reference", "overdue", "name", "level_id", "due_state",
+    "promise_state", "promise_date", "remind_reason"])
+# A candidate given a level, with the reason in words
+Entry = namedtuple("Entry", ["candidate", "why"])
 
 STATES = [
     ("to_review", "To Review"),
@@ -294,7 +302,8 @@ class DunningCommunication(models.Model):
     @api.model
     def _dunning_candidates(self, today, companies):
         """Open posted customer invoices whose oldest unpaid instalment falls within reach of the
-        earliest level. One SQL query (partial index on account_move), no ORM loop."""
+        earliest level, with where they stand in the chain. One SQL query (partial index on
+        account_move), no ORM loop: a list of Candidate tuples."""
         min_offset = self.env["dunning.level"].search(
             [], order="offset_days", limit=1).offset_days or 0
         self.env["account.move.line"].flush_model(
@@ -303,13 +312,16 @@ class DunningCommunication(models.Model):
             "state", "move_type", "payment_state", "company_id", "commercial_partner_id",
             "dunning_excluded", "dunning_paused_until", "dunning_dispute_state",
             "dunning_level_id", "dunning_due_date", "amount_total", "amount_residual",
-            "amount_residual_signed", "currency_id", "payment_reference", "name"])
+            "amount_residual_signed", "currency_id", "payment_reference", "name",
+            "dunning_promise_state", "dunning_promise_date", "dunning_remind_reason"])
         self.env.cr.execute(SQL("""
             SELECT m.id, m.commercial_partner_id, m.company_id, MIN(l.date_maturity),
                    m.currency_id, m.amount_total, m.amount_residual, m.amount_residual_signed,
                    COALESCE(m.payment_reference, m.name),
                    COALESCE(SUM(l.amount_residual_currency)
-                            FILTER (WHERE l.date_maturity <= %(today)s), 0)
+                            FILTER (WHERE l.date_maturity <= %(today)s), 0),
+                   m.name, m.dunning_level_id, m.dunning_due_date, m.dunning_promise_state,
+                   m.dunning_promise_date, m.dunning_remind_reason
               FROM account_move m
               JOIN account_move_line l
                 ON l.move_id = m.id AND l.display_type = 'payment_term'
@@ -327,12 +339,43 @@ class DunningCommunication(models.Model):
              GROUP BY m.id
             HAVING MIN(l.date_maturity) <= %(horizon)s
         """, companies=companies.ids, today=today, horizon=today - timedelta(days=min_offset)))
-        return self.env.cr.fetchall()
+        return [Candidate(*row) for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _dunning_commitment_broken(self, candidate, today):
+        """Why the next reminder of this invoice goes at once (a promise or an agreement the
+        customer did not keep), in words, or an empty string."""
+        if candidate.remind_reason:
+            return candidate.remind_reason
+        if (candidate.promise_state == "open" and candidate.promise_date
+                and candidate.promise_date < today):
+            return self.env._("payment promised for %(date)s was not received",
+                              date=candidate.promise_date)
+        return ""
+
+    def _dunning_reached_why(self, days, skipped, memo):
+        """The reason of a level reached by the calendar, in words (memoised per run)."""
+        key = (days, skipped)
+        if key not in memo:
+            if days < 0:
+                why = self.env._("due in %s days", -days)
+            elif days == 0:
+                why = self.env._("due today")
+            else:
+                why = self.env._("%s days overdue", days)
+            if skipped:
+                why += self.env._(" (earlier steps skipped: the level reached is sent, not a "
+                                  "burst)")
+            memo[key] = why
+        return memo[key]
 
     @api.model
     def _dunning_plan(self, today=None, companies=None, dry_run=False):
         """Decide each open invoice's level and plan one communication per customer, level and
         channel. Idempotent: invoices with a communication still planned are left alone.
+
+        The decision works on the candidates' plain values (tools/chain.py), not on records:
+        tens of thousands of invoices per run.
 
         :return: the planned communications (or, with dry_run, a list of dicts describing them)
         """
@@ -340,48 +383,54 @@ class DunningCommunication(models.Model):
         companies = companies or self.env.companies
         if not dry_run:
             self._dunning_follow_commitments(today, companies)
-        rows = self._dunning_candidates(today, companies)
-        if not rows:
+        candidates = self._dunning_candidates(today, companies)
+        if not candidates:
             return [] if dry_run else self.browse()
-        # one recordset, iterated: every record shares its prefetch (no query per invoice)
-        moves = self.env["account.move"].browse([r[0] for r in rows])
-        moves.fetch(["dunning_level_id", "dunning_due_date", "dunning_promise_date",
-                     "dunning_promise_state", "dunning_remind_reason"])
-        move_of = {move.id: move for move in moves}
-        partners = self.env["res.partner"].browse({r[1] for r in rows})
+        partners = self.env["res.partner"].browse({c.partner_id for c in candidates})
         late_days = partners._dunning_average_days_late()
+        # every level an invoice may stand at: (offset, is_final)
+        Level = self.env["dunning.level"].with_context(active_test=False)
+        level_meta = {lvl.id: (lvl.offset_days, lvl.is_final) for lvl in Level.browse(
+            {c.level_id for c in candidates if c.level_id})}
 
         by_partner = defaultdict(list)
-        amounts = {}
-        for (move_id, partner_id, company_id, due_date, currency_id, total, residual,
-             residual_company, reference, overdue) in rows:
-            by_partner[(partner_id, company_id)].append((move_of[move_id], due_date))
-            amounts[move_id] = {
-                "currency_id": currency_id, "amount_total": total, "amount_residual": residual,
-                "amount_residual_company": residual_company, "payment_reference": reference,
-                "amount_overdue": overdue, "is_open": True,
-            }
+        for candidate in candidates:
+            by_partner[(candidate.partner_id, candidate.company_id)].append(candidate)
 
-        plans = []  # (partner, company, policy, level, [(move, due, reason, previous_level)])
+        plans = []  # (partner, company, policy, level, [Entry])
+        eligible_cache = {}
+        why_memo = {}
         for (partner_id, company_id), items in by_partner.items():
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             company = self.env["res.company"].browse(company_id)
             policy = partner.with_company(company)._dunning_policy(company)
             if not policy or partner.dunning_excluded:
                 continue
-            levels = policy._levels_by_offset()
             is_late_payer = late_days.get(partner_id, 0.0) > policy.late_payer_days
-            eligible = levels.filtered(lambda lvl: not lvl.late_payers_only or is_late_payer)
+            key = (policy.id, is_late_payer)
+            if key not in eligible_cache:
+                levels = policy._levels_by_offset().filtered(
+                    lambda lvl: not lvl.late_payers_only or is_late_payer)
+                level_meta.update({lvl.id: (lvl.offset_days, lvl.is_final) for lvl in levels})
+                eligible_cache[key] = (levels, [lvl.offset_days for lvl in levels])
+            levels, offsets = eligible_cache[key]
             per_level = defaultdict(list)
-            for move, due_date in items:
-                level, reason = move._dunning_level_reached(eligible, due_date, today)
-                if level:
-                    per_level[level].append((move, due_date, reason))
+            for c in items:
+                current = level_meta[c.level_id] if c.level_id and c.due_state == c.due_date \
+                    else None
+                days = (today - c.due_date).days
+                broken = self._dunning_commitment_broken(c, today)
+                decision = chain.level_reached(offsets, current, days, bool(broken))
+                if decision is None:
+                    continue
+                index, skipped = decision
+                why = broken or self._dunning_reached_why(days, skipped, why_memo)
+                per_level[levels[index]].append(Entry(c, why))
             if not per_level:
                 continue
             if policy.minimum_amount:
-                total = sum(amounts[m.id]["amount_residual_company"]
-                            for lvl in per_level.values() for m, *_ in lvl)
+                total = sum(e.candidate.residual_company
+                            for entries in per_level.values() for e in entries)
                 if company.currency_id.compare_amounts(total, policy.minimum_amount) < 0:
                     continue
             for level, entries in per_level.items():
@@ -392,35 +441,41 @@ class DunningCommunication(models.Model):
                     plans.append((partner, company, policy, level, entries))
 
         if dry_run:
+            Move = self.env["account.move"]
             return [{
-                "partner": partner, "level": level, "invoices": [e[0] for e in entries],
-                "amount": sum(amounts[e[0].id]["amount_residual_company"] for e in entries),
-                "reason": "; ".join(e[2] for e in entries),
+                "partner": partner, "level": level,
+                "invoices": Move.browse([e.candidate.move_id for e in entries]),
+                "amount": sum(e.candidate.residual_company for e in entries),
+                "reason": "; ".join(e.why for e in entries),
                 "channels": level.channel_summary,
             } for partner, company, policy, level, entries in plans]
-        return self._dunning_create_planned(plans, today, amounts)
+        return self._dunning_create_planned(plans, today)
 
-    def _dunning_create_planned(self, plans, today, amounts):
+    def _dunning_create_planned(self, plans, today):
         vals_list = []
-        move_levels = defaultdict(lambda: self.env["account.move"])
-        broken = self.env["account.move"]
-        reminded = self.env["account.move"]
+        move_levels = defaultdict(list)
+        broken, reminded = [], []
         # from the start of the minute: a message allowed now is due in this very run
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
         for partner, company, policy, level, entries in plans:
             state = "to_review" if level._needs_review() else "scheduled"
-            reason = "\n".join(f"{move.name}: {why}" for move, _due, why in entries)
+            reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
             lines = []
-            for move, due, _why in entries:
-                lines.append({"move_id": move.id, "previous_level_id": move.dunning_level_id.id,
-                              "due_date": due, **amounts[move.id]})
-                move_levels[(level.id, due)] |= move
-                if move.dunning_promise_state == "open" and move.dunning_promise_date \
-                        and move.dunning_promise_date < today:
-                    broken |= move
-                if move.dunning_remind_reason:
-                    reminded |= move
+            for entry in entries:
+                c = entry.candidate
+                lines.append({
+                    "move_id": c.move_id, "previous_level_id": c.level_id, "due_date": c.due_date,
+                    "currency_id": c.currency_id, "amount_total": c.total,
+                    "amount_residual": c.residual, "amount_residual_company": c.residual_company,
+                    "payment_reference": c.reference, "amount_overdue": c.overdue,
+                    "is_open": True,
+                })
+                move_levels[(level.id, c.due_date)].append(c.move_id)
+                if c.promise_state == "open" and c.promise_date and c.promise_date < today:
+                    broken.append(c.move_id)
+                if c.remind_reason:
+                    reminded.append(c.move_id)
             amount = sum(line["amount_residual_company"] for line in lines)
             for channel in level.channel_ids:
                 scheduled_at, tz, why_then = self._dunning_plan_moment(
@@ -450,10 +505,12 @@ class DunningCommunication(models.Model):
             [dict(line, communication_id=comm.id, company_id=comm.company_id.id)
              for comm, lines in zip(comms, line_lists) for line in lines])
         comms.invalidate_recordset(["line_ids"])
-        for (level_id, due), moves in move_levels.items():
-            moves._dunning_set_state(dunning_level_id=level_id, dunning_due_date=due)
-        broken.write({"dunning_promise_state": "broken"})
-        reminded._dunning_set_state(dunning_remind_reason=None)
+        Move = self.env["account.move"]
+        for (level_id, due), move_ids in move_levels.items():
+            Move.browse(move_ids)._dunning_set_state(dunning_level_id=level_id,
+                                                     dunning_due_date=due)
+        Move.browse(broken).write({"dunning_promise_state": "broken"})
+        Move.browse(reminded)._dunning_set_state(dunning_remind_reason=None)
         return comms
 
     @api.model
