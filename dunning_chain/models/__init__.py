@@ -4,6 +4,7 @@ from . import dunning_level_channel
 from . import dunning_communication
 from . import dunning_communication_line
 from . import dunning_partner_closure
+from . import dunning_move_state
 from . import account_move
 from . import res_partner
 from . import res_company

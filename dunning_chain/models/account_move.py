@@ -10,14 +10,20 @@ from odoo.tools import SQL
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # where the invoice stands in the chain: kept in dunning.move.state (see there)
     dunning_level_id = fields.Many2one(
-        "dunning.level", string="Dunning Level", copy=False, readonly=True, index="btree_not_null",
+        "dunning.level", string="Dunning Level", compute="_compute_dunning_state",
+        search="_search_dunning_level_id",
         help="The last level of the chain reached by this invoice.")
     dunning_due_date = fields.Date(
-        copy=False, readonly=True,
+        compute="_compute_dunning_state",
         help="Due date (oldest unpaid instalment) for which the level was reached; when an "
              "instalment is paid the chain starts over for the next one.")
-    dunning_last_date = fields.Datetime(string="Last Reminder", copy=False, readonly=True)
+    dunning_last_date = fields.Datetime(string="Last Reminder", compute="_compute_dunning_state")
+    dunning_remind_reason = fields.Char(
+        string="Remind at Once", compute="_compute_dunning_state",
+        help="A commitment of the customer was not kept (e.g. a missed instalment of an agreed "
+             "payment plan): the next reminder goes at once, saying why.")
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning", copy=False, tracking=True,
         help="Never remind the customer of this invoice.")
@@ -34,10 +40,6 @@ class AccountMove(models.Model):
     dunning_dispute_answer = fields.Text(
         string="Answer to the Dispute", copy=False, readonly=True,
         help="What the accountant answered the customer when accepting or rejecting the dispute.")
-    dunning_remind_reason = fields.Char(
-        string="Remind at Once", copy=False, readonly=True,
-        help="A commitment of the customer was not kept (e.g. a missed instalment of an agreed "
-             "payment plan): the next reminder goes at once, saying why.")
     dunning_paused_until = fields.Date(
         copy=False, tracking=True,
         help="No reminder for this invoice until after this date (e.g. a promise to pay).")
@@ -48,6 +50,32 @@ class AccountMove(models.Model):
     _dunning_open_idx = models.Index(
         "(company_id, commercial_partner_id) WHERE state = 'posted' "
         "AND move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')")
+
+    def _compute_dunning_state(self):
+        ids = [move_id for move_id in self._origin.ids if move_id]
+        rows = {}
+        if ids:
+            self.env.cr.execute(SQL(
+                """SELECT move_id, level_id, due_date, last_date, remind_reason
+                     FROM dunning_move_state WHERE move_id = ANY(%s)""", ids))
+            rows = {row[0]: row for row in self.env.cr.fetchall()}
+        Level = self.env["dunning.level"]
+        for move in self:
+            row = rows.get(move._origin.id) or (None, None, False, False, False)
+            move.dunning_level_id = Level.browse(row[1])
+            move.dunning_due_date = row[2]
+            move.dunning_last_date = row[3]
+            move.dunning_remind_reason = row[4]
+
+    def _search_dunning_level_id(self, operator, value):
+        with_state = self.env["dunning.move.state"]._search([("level_id", operator, value)])
+        domain = [("id", "in", with_state.subselect("move_id"))]
+        # an invoice without a row has no level: it matches when "no level" does
+        if self.env["dunning.move.state"].new({}).filtered_domain(
+                [("level_id", operator, value)]):
+            any_state = self.env["dunning.move.state"]._search([])
+            domain = ["|", *domain, ("id", "not in", any_state.subselect("move_id"))]
+        return domain
 
     @api.constrains("dunning_excluded", "dunning_exclusion_reason")
     def _check_dunning_exclusion_reason(self):
@@ -68,22 +96,14 @@ class AccountMove(models.Model):
         return self.get_portal_url()
 
     def _dunning_set_state(self, **values):
-        """Record where invoices stand in the chain (level, due date, last reminder).
-
-        These bookkeeping columns have no business logic, while ``account.move.write`` re-syncs
-        the invoice's lines (tens of milliseconds per invoice): a run touching thousands of
-        invoices writes them in one UPDATE instead, then drops them from the cache.
-        """
-        allowed = {"dunning_level_id", "dunning_due_date", "dunning_last_date",
-                   "dunning_remind_reason"}
+        """Record where invoices stand in the chain (level, due date, last reminder, reason to
+        remind at once): one statement on the narrow dunning.move.state table, however many
+        invoices (a run moves thousands)."""
+        allowed = set(self.env["dunning.move.state"].COLUMNS)
         assert set(values) <= allowed, set(values) - allowed
         if not self or not values:
             return
-        self.flush_recordset(list(values))
-        assignments = SQL(", ").join(
-            SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items())
-        self.env.cr.execute(SQL("UPDATE account_move SET %s WHERE id IN %s",
-                                assignments, tuple(self.ids)))
+        self.env["dunning.move.state"]._dunning_upsert(self.ids, values)
         self.invalidate_recordset(list(values))
 
     def action_dunning_history(self):

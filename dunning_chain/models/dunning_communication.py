@@ -311,18 +311,18 @@ class DunningCommunication(models.Model):
         self.env["account.move"].flush_model([
             "state", "move_type", "payment_state", "company_id", "commercial_partner_id",
             "dunning_excluded", "dunning_paused_until", "dunning_dispute_state",
-            "dunning_level_id", "dunning_due_date", "amount_total", "amount_residual",
-            "amount_residual_signed", "currency_id", "payment_reference", "name",
-            "dunning_promise_state", "dunning_promise_date", "dunning_remind_reason"])
+            "amount_total", "amount_residual", "amount_residual_signed", "currency_id",
+            "payment_reference", "name", "dunning_promise_state", "dunning_promise_date"])
         self.env.cr.execute(SQL("""
             SELECT m.id, m.commercial_partner_id, m.company_id, MIN(l.date_maturity),
                    m.currency_id, m.amount_total, m.amount_residual, m.amount_residual_signed,
                    COALESCE(m.payment_reference, m.name),
                    COALESCE(SUM(l.amount_residual_currency)
                             FILTER (WHERE l.date_maturity <= %(today)s), 0),
-                   m.name, m.dunning_level_id, m.dunning_due_date, m.dunning_promise_state,
-                   m.dunning_promise_date, m.dunning_remind_reason
+                   m.name, s.level_id, s.due_date, m.dunning_promise_state,
+                   m.dunning_promise_date, s.remind_reason
               FROM account_move m
+              LEFT JOIN dunning_move_state s ON s.move_id = m.id
               JOIN account_move_line l
                 ON l.move_id = m.id AND l.display_type = 'payment_term'
                AND NOT l.reconciled AND l.amount_residual > 0
@@ -336,7 +336,7 @@ class DunningCommunication(models.Model):
                    SELECT 1 FROM dunning_communication_line cl
                      JOIN dunning_communication c ON c.id = cl.communication_id
                     WHERE cl.move_id = m.id AND c.state IN ('to_review', 'scheduled'))
-             GROUP BY m.id
+             GROUP BY m.id, s.id
             HAVING MIN(l.date_maturity) <= %(horizon)s
         """, companies=companies.ids, today=today, horizon=today - timedelta(days=min_offset)))
         return [Candidate(*row) for row in self.env.cr.fetchall()]
@@ -502,7 +502,7 @@ class DunningCommunication(models.Model):
                                   tracking_disable=True).create(vals_list)
         comms = comms.with_context(self.env.context)
         self.env["dunning.communication.line"]._dunning_insert(
-            [dict(line, communication_id=comm.id, company_id=comm.company_id.id)
+            [dict(line, communication_id=comm.id)
              for comm, lines in zip(comms, line_lists) for line in lines])
         comms.invalidate_recordset(["line_ids"])
         Move = self.env["account.move"]

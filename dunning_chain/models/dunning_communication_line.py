@@ -8,10 +8,13 @@ class DunningCommunicationLine(models.Model):
     _name = "dunning.communication.line"
     _description = "Dunning Communication Invoice"
     _order = "due_date, id"
+    # written in bulk by the planner (one row per invoice and channel): no per-row bookkeeping
+    # columns and foreign keys beyond what the record needs (the communication has its own log)
+    _log_access = False
 
     communication_id = fields.Many2one("dunning.communication", required=True,
                                        ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="communication_id.company_id", store=True)
+    company_id = fields.Many2one(related="communication_id.company_id")
     move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade",
                               index=True)
     previous_level_id = fields.Many2one("dunning.level", ondelete="set null",
@@ -45,7 +48,7 @@ class DunningCommunicationLine(models.Model):
         if not vals_list:
             return
         columns = {
-            "communication_id": "int4", "company_id": "int4", "move_id": "int4",
+            "communication_id": "int4", "move_id": "int4",
             "previous_level_id": "int4", "due_date": "date", "currency_id": "int4",
             "amount_total": "numeric", "amount_residual": "numeric", "amount_overdue": "numeric",
             "amount_residual_company": "numeric", "payment_reference": "varchar",
@@ -55,12 +58,8 @@ class DunningCommunicationLine(models.Model):
                    for vals in vals_list] for col in columns]
         self.flush_model()
         self.env.cr.execute(SQL(
-            """INSERT INTO dunning_communication_line
-                   (%s, create_uid, write_uid, create_date, write_date)
-               SELECT *, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC'
-                 FROM unnest(%s)""",
+            "INSERT INTO dunning_communication_line (%s) SELECT * FROM unnest(%s)",
             SQL(", ").join(SQL.identifier(col) for col in columns),
-            self.env.uid, self.env.uid,
             SQL(", ").join(SQL("%s::" + kind + "[]", array)
                            for array, kind in zip(arrays, columns.values()))))
 

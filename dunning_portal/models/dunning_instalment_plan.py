@@ -273,8 +273,9 @@ class DunningInstalmentPlan(models.Model):
             "%(date)s) was not received", number=line.sequence, count=self.instalment_count,
             amount=short, date=format_date(self.env, line.date))
         self.state = "broken"
+        open_invoices._dunning_set_state(dunning_remind_reason=why)
         for inv in open_invoices:
-            inv.write({"dunning_paused_until": False, "dunning_remind_reason": why})
+            inv.dunning_paused_until = False
             inv.message_post(body=self.env._("Payment plan not kept: %s. The next reminder "
                                              "goes at once.", why))
         self.message_post(body=self.env._("Payment plan not kept: %s.", why))
