@@ -153,7 +153,10 @@ class DunningCommunication(models.Model):
     invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids",
                                    search="_search_invoice_ids", string="Invoices Covered")
     invoice_count = fields.Integer(compute="_compute_invoice_ids")
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    # stored and precomputed: creating thousands of planned records must not compute a
+    # related field per record to round their amounts
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True,
+                                  precompute=True)
     amount_total = fields.Monetary(string="Amount Due", readonly=True,
                                    help="Total residual of the covered invoices, company currency.")
     # snapshot of what left
@@ -181,6 +184,11 @@ class DunningCommunication(models.Model):
                                help="Where the customer sees and settles what they owe.")
 
     # ------------------------------------------------------------------ computes
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for comm in self:
+            comm.currency_id = comm.company_id.currency_id
+
     @api.depends("line_ids.move_id")
     def _compute_invoice_ids(self):
         for comm in self:
@@ -482,6 +490,7 @@ class DunningCommunication(models.Model):
                     partner, company, policy, channel.channel, now, planning)
                 vals_list.append({
                     "company_id": company.id,
+                    "currency_id": company.currency_id.id,
                     "partner_id": partner.id,
                     "policy_id": policy.id,
                     "level_id": level.id,

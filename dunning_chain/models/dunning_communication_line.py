@@ -1,5 +1,9 @@
+import csv
+import io
+
+import psycopg2.extensions
+
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 
 class DunningCommunicationLine(models.Model):
@@ -43,25 +47,32 @@ class DunningCommunicationLine(models.Model):
 
     @api.model
     def _dunning_insert(self, vals_list):
-        """Create many lines in one INSERT (the planner writes one per invoice and channel).
-        Every value must be a plain column value; nothing is computed."""
+        """Create many lines at once (the planner writes one per invoice and channel): a COPY,
+        which PostgreSQL takes in far less time than an INSERT of as many rows. Every value
+        must be a plain column value; nothing is computed."""
         if not vals_list:
             return
-        columns = {
-            "communication_id": "int4", "move_id": "int4",
-            "previous_level_id": "int4", "due_date": "date", "currency_id": "int4",
-            "amount_total": "numeric", "amount_residual": "numeric", "amount_overdue": "numeric",
-            "amount_residual_company": "numeric", "payment_reference": "varchar",
-            "is_open": "bool",
-        }
-        arrays = [[(vals.get(col) or None) if col.endswith("_id") else vals.get(col)
-                   for vals in vals_list] for col in columns]
+        columns = ["communication_id", "move_id", "previous_level_id", "due_date", "currency_id",
+                   "amount_total", "amount_residual", "amount_overdue",
+                   "amount_residual_company", "payment_reference", "is_open"]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for vals in vals_list:
+            # CSV: an empty unquoted field is NULL
+            writer.writerow([None if vals.get(col) in (None, False) and col != "is_open"
+                             else vals.get(col) for col in columns])
+        buffer.seek(0)
         self.flush_model()
-        self.env.cr.execute(SQL(
-            "INSERT INTO dunning_communication_line (%s) SELECT * FROM unnest(%s)",
-            SQL(", ").join(SQL.identifier(col) for col in columns),
-            SQL(", ").join(SQL("%s::" + kind + "[]", array)
-                           for array, kind in zip(arrays, columns.values()))))
+        # psycopg2's COPY does not go through the asynchronous wait callback (as in
+        # odoo.orm.models, which also COPYs)
+        callback = psycopg2.extensions.get_wait_callback()
+        psycopg2.extensions.set_wait_callback(None)
+        try:
+            self.env.cr.copy_expert(
+                f"COPY dunning_communication_line ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+                buffer)
+        finally:
+            psycopg2.extensions.set_wait_callback(callback)
 
     @api.model
     def _dunning_amounts(self, move, today):
