@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import io
 import json
@@ -61,6 +62,8 @@ SNAPSHOT_FIELDS = {
 }
 SEND_BATCH_SIZE = 50
 LETTERS_PER_RUN = 25
+# databases whose report assets were built by a letter run of this process
+_ASSETS_WARM = set()
 LETTER_MARK = re.compile(rb"0\.99607\d* 0\.99215\d* 0\.98431\d* (?:scn|sc|rg)\b")
 LETTER_REPORT = "dunning_chain.action_report_dunning_letter"
 LETTER_CHANNELS = ("letter", "certified", "handoff")
@@ -638,19 +641,35 @@ class DunningCommunication(models.Model):
         """Send these communications. Rows locked by another run are skipped (that run sends
         them); rows no longer scheduled once locked are skipped too: at most once."""
         locked = self.try_lock_for_update()
-        locked.filtered(lambda c: c.state == "scheduled")._dunning_prerender_letters()
-        cache = {}  # company closures, read once per batch
-        for comm in locked.sorted(lambda c: (c.scheduled_at or fields.Datetime.now(), c.id)):
-            comm.invalidate_recordset(["state"])
-            if comm.state != "scheduled":
-                continue
-            comm._dunning_send_one(cache)
+        scheduled = locked.filtered(lambda c: c.state == "scheduled")
+        # the amounts as of now (a partial payment since planning), before letters render them
+        scheduled.line_ids._dunning_refresh_amounts()
+        scheduled._dunning_prerender_letters()
+        scheduled._dunning_prerender_mails()
+        cache = {"amounts_refreshed": set(scheduled.ids)}  # and company closures, read once
+        # the letters render in the background meanwhile: every other channel goes first
+        order = locked.sorted(lambda c: (c.channel in LETTER_CHANNELS,
+                                         c.scheduled_at or fields.Datetime.now(), c.id))
+        try:
+            with self._dunning_chatter_batch():
+                for comm in order:
+                    comm.invalidate_recordset(["state"])
+                    if comm.state != "scheduled":
+                        continue
+                    comm._dunning_send_one(cache)
+        finally:
+            # letters of communications not sent in this batch are not kept for later
+            for key in ("dunning_letters", "dunning_letter_runs"):
+                for comm_id in locked.ids:
+                    self._dunning_batch_store().get(key, {}).pop(comm_id, None)
+            self._dunning_batch_store().pop("dunning_mails", None)
 
     def _dunning_send_one(self, cache=None):
         self.ensure_one()
         if self._dunning_recheck_window(cache):
             return
-        self.line_ids._dunning_refresh_amounts()
+        if self.id not in (cache or {}).get("amounts_refreshed", ()):
+            self.line_ids._dunning_refresh_amounts()
         if self.kind == "reminder" and not self.line_ids.filtered("is_open"):
             self.with_context(dunning_sending=True).write({
                 "state": "cancelled",
@@ -703,13 +722,10 @@ class DunningCommunication(models.Model):
                 vals[key] = result[key]
         if result.get("attachment_ids"):
             vals["attachment_ids"] = [fields.Command.set(result["attachment_ids"])]
-        comm = self.with_context(dunning_sending=True)
+        # no tracking message: the e-mail or the note posted here already says it left
+        comm = self.with_context(dunning_sending=True, tracking_disable=True)
         comm.write(vals)
-        previous = self.search([
-            ("partner_id", "=", self.partner_id.id), ("state", "=", "sent"),
-            ("hash", "!=", False), ("id", "!=", self.id),
-        ], order="sent_at desc, id desc", limit=1)
-        comm.write({"previous_hash": previous.hash or "", "hash": False})
+        comm.write({"previous_hash": self._dunning_chain_tip(), "hash": False})
         comm.write({"hash": self._dunning_compute_hash()})
         self.line_ids.move_id._dunning_set_state(dunning_last_date=now)
         self._dunning_log_in_chatter()
@@ -759,11 +775,55 @@ class DunningCommunication(models.Model):
                        amount=format_amount(self.env, self.amount_total, self.currency_id)),
             link,
         )
-        attachments = self.attachment_ids.ids
-        self.partner_id._message_log(body=body, attachment_ids=attachments)
-        invoices = self.invoice_ids
-        if invoices:
-            invoices._message_log_batch(bodies=dict.fromkeys(invoices.ids, body))
+        notes = self._dunning_batch_store().get("dunning_chatter_notes")
+        if notes is not None:  # written together at the end of the batch
+            notes.append((self.partner_id.id, self.invoice_ids.ids, body, self.attachment_ids.ids))
+            return
+        self.partner_id._message_log(body=body, attachment_ids=self.attachment_ids.ids)
+        if self.invoice_ids:
+            self.invoice_ids._message_log_batch(bodies=dict.fromkeys(self.invoice_ids.ids, body))
+
+    def _dunning_batch_store(self):
+        """What a send batch prepares for its communications (letters rendering, e-mails
+        rendered, chatter notes to write), kept on the cursor: unlike ``cr.cache``, a failed
+        communication's savepoint rollback does not wipe it."""
+        store = getattr(self.env.cr, "_dunning_batch", None)
+        if store is None:
+            store = self.env.cr._dunning_batch = {}
+        return store
+
+    @contextlib.contextmanager
+    def _dunning_chatter_batch(self):
+        """The notes a batch posts on its customers and invoices are written together at its
+        end, one per record: a customer reached by e-mail and by letter in the same batch gets
+        one note naming both (with the attachments), and so does each invoice; the invoice
+        notes are created in one go. Creating a chatter message costs milliseconds in Odoo's
+        mail stack, and a run posts thousands."""
+        cache = self._dunning_batch_store()
+        if "dunning_chatter_notes" in cache:  # nested: the outer batch writes them
+            yield
+            return
+        notes = cache["dunning_chatter_notes"] = []
+        try:
+            yield
+        finally:
+            del cache["dunning_chatter_notes"]
+        # reached only when the batch went through (an exception skips the writing)
+        per_partner = defaultdict(lambda: ([], []))
+        per_invoice = defaultdict(list)
+        for partner_id, move_ids, body, attachment_ids in notes:
+            per_partner[partner_id][0].append(body)
+            per_partner[partner_id][1].extend(attachment_ids)
+            for move_id in move_ids:
+                per_invoice[move_id].append(body)
+        Partner = self.env["res.partner"]
+        for partner_id, (bodies, attachment_ids) in per_partner.items():
+            Partner.browse(partner_id)._message_log(body=Markup("").join(bodies),
+                                                    attachment_ids=attachment_ids)
+        if per_invoice:
+            self.env["account.move"].browse(list(per_invoice))._message_log_batch(
+                bodies={move_id: Markup("").join(bodies)
+                        for move_id, bodies in per_invoice.items()})
 
     # ---------------------------------------------------------------- channels
     def _dunning_recipients(self):
@@ -776,18 +836,49 @@ class DunningCommunication(models.Model):
         return recipients
 
     def _dunning_render(self, template):
-        """Subject and body of a template for this communication, in the customer's language."""
+        """Subject, body and sender of a template for this communication, in the customer's
+        language (prepared for the whole batch by _dunning_prerender_mails when it can)."""
+        rendered = self._dunning_batch_store().get("dunning_mails", {}).pop(
+            (self.id, template.id), None)
+        if rendered:
+            return rendered
         lang = self.partner_id.lang or self.env.lang
-        comm = self.with_context(lang=lang)
+        template = template.with_context(lang=lang)
         try:
-            subject = template.with_context(lang=lang)._render_field(
-                "subject", comm.ids, compute_lang=True)[self.id]
-            body = template.with_context(lang=lang)._render_field(
-                "body_html", comm.ids, compute_lang=True)[self.id]
+            return (template._render_field("subject", self.ids, compute_lang=True)[self.id],
+                    template._render_field("body_html", self.ids, compute_lang=True)[self.id],
+                    template._render_field("email_from", self.ids)[self.id])
         except Exception as exc:
             raise UserError(self.env._("The template '%(tpl)s' could not be rendered: %(err)s",
                                        tpl=template.name, err=exc)) from exc
-        return subject, body
+
+    def _dunning_mail_template(self):
+        """The e-mail template this communication sends, if it sends one."""
+        self.ensure_one()
+        if self.channel == "email":
+            return self.mail_template_id or self.channel_config_id.mail_template_id
+        if self.channel in LETTER_CHANNELS:
+            return self.channel_config_id.mail_template_id
+        return self.env["mail.template"]
+
+    def _dunning_prerender_mails(self):
+        """Render the e-mails of a batch per template, all records at once: Odoo compiles a
+        template's code once per rendering call, not once per record. A template that fails
+        here is rendered again per record at send time, where the failure is recorded."""
+        cache = self._dunning_batch_store().setdefault("dunning_mails", {})
+        for template, comms in self.grouped(lambda c: c._dunning_mail_template()).items():
+            if not template or len(comms) < 2:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    subjects = template._render_field("subject", comms.ids, compute_lang=True)
+                    bodies = template._render_field("body_html", comms.ids, compute_lang=True)
+                    senders = template._render_field("email_from", comms.ids)
+            except Exception:  # noqa: BLE001 - see the docstring
+                continue
+            for comm_id in comms.ids:
+                cache[(comm_id, template.id)] = (subjects[comm_id], bodies[comm_id],
+                                                 senders[comm_id])
 
     def _dunning_invoice_attachments(self):
         attachments = self.env["ir.attachment"]
@@ -805,7 +896,11 @@ class DunningCommunication(models.Model):
         return attachments
 
     def _dunning_letter_attachment(self, title=None):
-        content = self.env.cr.cache.get("dunning_letters", {}).pop(self.id, None)
+        cache = self._dunning_batch_store().setdefault("dunning_letters", {})
+        run = self._dunning_batch_store().get("dunning_letter_runs", {}).pop(self.id, None)
+        if run is not None:
+            cache.update(run.result())  # the run started by _dunning_prerender_letters
+        content = cache.pop(self.id, None)
         if content is None:
             content = self._dunning_render_letter()
         name = (title or self.env._("Reminder")) + f" {self.name}.pdf"
@@ -838,39 +933,38 @@ class DunningCommunication(models.Model):
                 and not self.env.context.get("force_report_rendering"))
 
     def _dunning_prerender_letters(self):
-        """Render the letters of these communications in a few wkhtmltopdf runs, side by side
-        on every core, instead of one run (about a second each) per letter; each run's PDF is
-        cut per letter at its top-level outline (the letter's title), as Odoo itself splits
-        multi-record reports. Results wait in the transaction's cache for
-        _dunning_letter_attachment; anything unexpected falls back to one run per letter."""
+        """Start rendering the letters of these communications: one wkhtmltopdf run per
+        LETTERS_PER_RUN letters instead of one run per letter, in background threads, while
+        the batch goes on with its e-mails; each run's PDF is cut per letter (see
+        _run_letter_job). _dunning_letter_attachment waits for its letter; anything unexpected
+        falls back to one run per letter."""
         letters = self.filtered(lambda c: c.channel in LETTER_CHANNELS)
         if len(letters) < 2 or self._dunning_tests_skip_pdf():
             return
         jobs = []
-        # wkhtmltopdf waits on the network and its JavaScript delay part of the time: one more
-        # run than cores keeps them busy
-        workers = max(2, min(4, (os.cpu_count() or 1) + 1))
         for (_company, lang), group in letters.grouped(
                 lambda c: (c.company_id, c.partner_id.lang or self.env.lang)).items():
-            size = max(1, min(LETTERS_PER_RUN, -(-len(group) // workers)))
-            # a first run of one letter builds the report's assets on the server; parallel runs
-            # would race to build them (and one would get no style)
-            if not jobs:
-                jobs.append(group[:1].with_context(lang=lang)._dunning_letter_job())
-                group = group[1:]
-            for start in range(0, len(group), size):
+            for start in range(0, len(group), LETTERS_PER_RUN):
                 try:
-                    jobs.append(group[start:start + size].with_context(lang=lang)
+                    jobs.append(group[start:start + LETTERS_PER_RUN].with_context(lang=lang)
                                 ._dunning_letter_job())
                 except Exception:  # noqa: BLE001 - a failed batch only costs speed
                     _logger.warning("Could not prepare a batch of dunning letters", exc_info=True)
-        cache = self.env.cr.cache.setdefault("dunning_letters", {})
         if not jobs:
             return
-        cache.update(_run_letter_job(jobs[0]))  # alone: it warms the assets (see above)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_run_letter_job, jobs[1:]):
-                cache.update(result)
+        cache = self._dunning_batch_store().setdefault("dunning_letters", {})
+        if len(jobs) > 1 and self.env.cr.dbname not in _ASSETS_WARM:
+            # the first run builds the report's assets on the server; parallel runs would race
+            # to build them (and one would get no style)
+            cache.update(_run_letter_job(jobs.pop(0)))
+        _ASSETS_WARM.add(self.env.cr.dbname)
+        pending = self._dunning_batch_store().setdefault("dunning_letter_runs", {})
+        workers = max(1, min(len(jobs), os.cpu_count() or 1))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dunning-letters")
+        for job in jobs:
+            future = pool.submit(_run_letter_job, job)
+            pending.update(dict.fromkeys(job["ids"], future))
+        pool.shutdown(wait=False)
 
     def _dunning_letter_job(self):
         """Everything one wkhtmltopdf run needs (command, files), prepared with the ORM."""
@@ -931,12 +1025,13 @@ class DunningCommunication(models.Model):
 
     def _dunning_send_mail(self, template, attachments):
         recipients = self._dunning_recipients()
-        subject, body = self._dunning_render(template)
+        subject, body, email_from = self._dunning_render(template)
+        # the author is the user running the chain (no search of a partner by the address)
         message = self.with_context(lang=self.partner_id.lang).message_post(
             body=body, subject=subject, partner_ids=recipients.ids,
             attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
-            message_type="comment", email_from=template._render_field(
-                "email_from", self.ids)[self.id] or None,
+            message_type="comment", email_from=email_from or None,
+            author_id=self.env.user.partner_id.id,
         )
         return {
             "subject": subject, "body": body, "mail_message_id": message.id,
@@ -961,7 +1056,7 @@ class DunningCommunication(models.Model):
             result["delivery_state"] = "sent"
             return result
         body = self.env["ir.qweb"]._render("dunning_chain.dunning_letter_summary", {"comm": self})
-        self.message_post(body=body, attachment_ids=letter.ids, subtype_xmlid="mail.mt_note")
+        self._message_log(body=body, attachment_ids=letter.ids)
         return {"subject": self.env._("Reminder letter"), "body": body,
                 "recipients": self.partner_id._display_address(without_company=False),
                 "attachment_ids": letter.ids, "delivery_state": "to_post"}
@@ -1078,17 +1173,41 @@ class DunningCommunication(models.Model):
         payload = json.dumps(self._dunning_snapshot(), sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
+    def _dunning_chain_tip(self):
+        """Hash of the customer's last sent communication: the one no other sent
+        communication follows (several can leave within the same second, in any order)."""
+        self.ensure_one()
+        self.flush_model(["partner_id", "state", "hash", "previous_hash"])
+        self.env.cr.execute(SQL("""
+            SELECT c.hash FROM dunning_communication c
+             WHERE c.partner_id = %(partner)s AND c.state = 'sent' AND c.hash IS NOT NULL
+               AND c.id != %(id)s
+               AND NOT EXISTS (SELECT 1 FROM dunning_communication n
+                                WHERE n.partner_id = %(partner)s AND n.state = 'sent'
+                                  AND n.id != %(id)s AND n.previous_hash = c.hash)
+             ORDER BY c.sent_at DESC, c.id DESC LIMIT 1
+        """, partner=self.partner_id.id, id=self.id))
+        row = self.env.cr.fetchone()
+        return row[0] if row else ""
+
     def _dunning_broken_links(self):
-        """Sent communications of these customers whose hash no longer matches."""
+        """Sent communications of these customers that are not where the chain says: walking
+        from the first one, each must follow the previous one's hash and match its own."""
         broken = self.browse()
         for partner in self.partner_id:
             sent = self.search([("partner_id", "=", partner.id), ("state", "=", "sent"),
                                 ("hash", "!=", False)], order="sent_at, id")
-            previous = ""
+            followers = defaultdict(list)
             for comm in sent:
-                if comm.previous_hash != previous or comm._dunning_compute_hash() != comm.hash:
+                followers[comm.previous_hash or ""].append(comm)
+            reached, previous = self.browse(), ""
+            while followers.get(previous):
+                comm = followers[previous].pop(0)
+                reached |= comm
+                if comm._dunning_compute_hash() != comm.hash:
                     broken |= comm
                 previous = comm.hash
+            broken |= sent - reached  # off the chain: a fork or a forged link
         return broken
 
     def _dunning_callback_date(self):

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools.pdf import OdooPdfFileReader
 
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 from odoo.addons.dunning_chain.models import dunning_communication as comm_module
 
 from .common import DunningCommon
@@ -448,6 +449,35 @@ class TestDunningChain(DunningCommon):
             starts = [n for n in range(len(reader.pages))
                       if comm_module.LETTER_MARK.search(reader.pages[n].get_contents().get_data())]
             self.assertEqual(starts, [0], "exactly one letter, from its first page")
+            self.assertEqual(len(reader.pages), 1, "a short letter fits on one page")
+            text = " ".join(reader.pages[0].extract_text().split())
+            if not _wkhtml().is_patched_qt:
+                # glyphs drawn as shapes would leave no text: the letter uses a server font
+                self.assertIn("Payment reminder", text)
+                self.assertIn(comm.partner_id.name, text, "each part is its own letter")
+                self.assertIn(comm.company_id.name, text, "the sender, though no header is drawn")
+                self.assertLess(len(pdf), 100_000, "text, not a megabyte of shapes")
+
+    def test_email_and_letter_of_a_step_make_one_note_per_invoice(self):
+        self.levels[7].channel_ids = [Command.create({"channel": "letter"})]
+        inv1, inv2 = self._invoice(self.START), self._invoice(self.START, amount=250.0)
+        self._run(self.START)
+        before = {inv: len(inv.message_ids) for inv in (inv1, inv2)}
+        partner_before = len(self.customer.message_ids)
+        self._run(self.START + timedelta(days=7))
+        step = self._comms(level_id=self.levels[7].id)
+        self.assertEqual(sorted(step.mapped("channel")), ["email", "letter"])
+        self.assertEqual(set(step.mapped("state")), {"sent"})
+        for inv in (inv1, inv2):
+            new = inv.message_ids[:len(inv.message_ids) - before[inv]]
+            notes = new.filtered(lambda m: any(c.name in (m.body or "") for c in step))
+            self.assertEqual(len(notes), 1, "one note naming both channels")
+            for comm in step:
+                self.assertIn(comm.name, notes.body)
+        partner_notes = self.customer.message_ids[:len(self.customer.message_ids) - partner_before]
+        note = partner_notes.filtered(lambda m: all(c.name in (m.body or "") for c in step))
+        self.assertEqual(len(note), 1)
+        self.assertEqual(note.attachment_ids, step.attachment_ids, "the letter goes with it")
 
     def test_overdue_by_customer_aging_buckets(self):
         today = fields.Date.today()  # the view ages against the database date (UTC)
