@@ -60,8 +60,8 @@ SNAPSHOT_FIELDS = {
     "recipients", "attachment_ids", "sent_at", "amount_total", "hash", "previous_hash",
     "company_id", "scheduled_at",
 }
-SEND_BATCH_SIZE = 50
-LETTERS_PER_RUN = 25
+SEND_BATCH_SIZE = 100
+LETTERS_PER_RUN = 50
 # databases whose report assets were built by a letter run of this process
 _ASSETS_WARM = set()
 LETTER_MARK = re.compile(rb"0\.99607\d* 0\.99215\d* 0\.98431\d* (?:scn|sc|rg)\b")
@@ -305,6 +305,7 @@ class DunningCommunication(models.Model):
         """Scheduled action: plan, then send what is due, committing progress as it goes.
         Runs for every company (the cron user is the superuser)."""
         comms = self.with_context(allowed_company_ids=self.env["res.company"].search([]).ids)
+        comms._dunning_email_sync_delivery()
         comms._dunning_thank_paid()
         comms._dunning_plan()
         comms._dunning_send_due(commit=True)
@@ -650,6 +651,9 @@ class DunningCommunication(models.Model):
         # the letters render in the background meanwhile: every other channel goes first
         order = locked.sorted(lambda c: (c.channel in LETTER_CHANNELS,
                                          c.scheduled_at or fields.Datetime.now(), c.id))
+        # e-mails join Odoo's outgoing queue (sent right after by its queue manager, whose
+        # run is triggered below) instead of one SMTP session each inside the batch
+        order = order.with_context(mail_notify_force_send=False)
         try:
             with self._dunning_chatter_batch():
                 for comm in order:
@@ -657,6 +661,8 @@ class DunningCommunication(models.Model):
                     if comm.state != "scheduled":
                         continue
                     comm._dunning_send_one(cache)
+            if order.filtered(lambda c: c.mail_message_id and c.delivery_state == "pending"):
+                self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
         finally:
             # letters of communications not sent in this batch are not kept for later
             for key in ("dunning_letters", "dunning_letter_runs"):
@@ -729,6 +735,57 @@ class DunningCommunication(models.Model):
         comm.write({"hash": self._dunning_compute_hash()})
         self.line_ids.move_id._dunning_set_state(dunning_last_date=now)
         self._dunning_log_in_chatter()
+
+    def _dunning_email_sync_delivery(self):
+        """Copy what happened to the sent e-mails (Odoo's mail.notification: queued, sent,
+        bounced, failed) to their communications: these, or all those still waiting for news.
+        A bounce or a failure records the reason and gives the responsible user a task."""
+        comms = self or self.search([
+            ("state", "=", "sent"), ("delivery_state", "in", ("pending", "sent")),
+            ("mail_message_id", "!=", False), ("channel", "!=", "sms"),
+        ])
+        comms = comms.filtered(lambda c: c.mail_message_id and c.channel != "sms")
+        if not comms:
+            return comms
+        notifications = self.env["mail.notification"].sudo().search([
+            ("mail_message_id", "in", comms.mail_message_id.ids),
+            ("notification_type", "=", "email"),
+        ])
+        by_message = notifications.grouped("mail_message_id")
+        changed = self.browse()
+        for comm in comms:
+            statuses = set(by_message.get(comm.mail_message_id.sudo(),
+                                          notifications.browse()).mapped("notification_status"))
+            if not statuses:
+                continue
+            state = ("bounced" if "bounce" in statuses else
+                     "error" if statuses & {"exception", "canceled"} else
+                     "pending" if statuses & {"ready", "process"} else "sent")
+            if state == comm.delivery_state:
+                continue
+            vals = {"delivery_state": state}
+            if state in ("bounced", "error"):
+                failed = by_message[comm.mail_message_id.sudo()].filtered(
+                    lambda n: n.notification_status in ("bounce", "exception", "canceled"))[:1]
+                vals["failure_reason"] = self.env._(
+                    "The e-mail to %(address)s was not delivered: %(why)s",
+                    address=failed.res_partner_id.email or "", why=failed.failure_reason
+                    or dict(failed._fields["failure_type"]._description_selection(self.env)).get(
+                        failed.failure_type) or failed.notification_status)
+            comm.with_context(dunning_sending=True, tracking_disable=True).write(vals)
+            if state in ("bounced", "error"):
+                comm.activity_id = comm.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Dunning e-mail not delivered: %s",
+                                       comm.partner_id.display_name),
+                    note=escape(vals["failure_reason"]),
+                    user_id=comm._dunning_responsible_user().id)
+            changed |= comm
+        return changed
+
+    def action_dunning_email_refresh(self):
+        self._dunning_email_sync_delivery()
+        return True
 
     def _dunning_mark_failed(self, exc):
         self.ensure_one()
@@ -1036,7 +1093,7 @@ class DunningCommunication(models.Model):
         return {
             "subject": subject, "body": body, "mail_message_id": message.id,
             "recipients": ", ".join(recipients.mapped("email_formatted")),
-            "attachment_ids": attachments.ids, "delivery_state": "sent",
+            "attachment_ids": attachments.ids, "delivery_state": "pending",
         }
 
     def _dunning_send_email(self):
@@ -1052,9 +1109,7 @@ class DunningCommunication(models.Model):
         letter = self._dunning_letter_attachment(self.env._("Reminder letter"))
         config = self.channel_config_id
         if config.mail_template_id:
-            result = self._dunning_send_mail(config.mail_template_id, letter)
-            result["delivery_state"] = "sent"
-            return result
+            return self._dunning_send_mail(config.mail_template_id, letter)
         body = self.env["ir.qweb"]._render("dunning_chain.dunning_letter_summary", {"comm": self})
         self._message_log(body=body, attachment_ids=letter.ids)
         return {"subject": self.env._("Reminder letter"), "body": body,

@@ -501,3 +501,28 @@ class TestDunningChain(DunningCommon):
             self.Comm._dunning_plan()
             self.Comm._dunning_send_due()
         self.assertEqual(self._comms().state, "sent")
+
+    def test_email_queued_then_delivery_states_follow_odoo(self):
+        self._invoice(self.START)
+        self._run(self.START)
+        comm = self._comms()
+        self.assertEqual((comm.channel, comm.state, comm.delivery_state),
+                         ("email", "sent", "pending"), "in Odoo's outgoing queue")
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", comm.mail_message_id.id)])
+        self.assertEqual(mail.state, "outgoing")
+        # the queue manager hands it to the SMTP server (simulated: nothing leaves the machine)
+        notification = self.env["mail.notification"].sudo().search(
+            [("mail_message_id", "=", comm.mail_message_id.id)])
+        self.assertEqual(notification.notification_status, "ready")
+        notification.notification_status = "sent"
+        comm._dunning_email_sync_delivery()
+        self.assertEqual(comm.delivery_state, "sent")
+        # a bounce reported later: the reason and a task for the collector
+        notification.write({"notification_status": "bounce",
+                            "failure_reason": "550 mailbox unavailable"})
+        self.Comm._dunning_email_sync_delivery()
+        self.assertEqual(comm.delivery_state, "bounced")
+        self.assertIn("550 mailbox unavailable", comm.failure_reason)
+        self.assertIn(self.customer.email, comm.failure_reason)
+        self.assertTrue(comm.activity_ids.filtered(lambda a: "not delivered" in a.summary))
+        self.assertFalse(self.Comm._dunning_email_sync_delivery(), "nothing new to copy")
