@@ -736,6 +736,17 @@ class DunningCommunication(models.Model):
         self.line_ids.move_id._dunning_set_state(dunning_last_date=now)
         self._dunning_log_in_chatter()
 
+    def _dunning_notifications(self, notification_type):
+        """{communication: the notifications of its message of that type (email, sms)}: what
+        Odoo knows about its delivery."""
+        notifications = self.env["mail.notification"].sudo().search([
+            ("mail_message_id", "in", self.mail_message_id.ids),
+            ("notification_type", "=", notification_type),
+        ])
+        by_message = notifications.grouped("mail_message_id")
+        return {comm: by_message.get(comm.mail_message_id.sudo(), notifications.browse())
+                for comm in self}
+
     def _dunning_email_sync_delivery(self):
         """Copy what happened to the sent e-mails (Odoo's mail.notification: queued, sent,
         bounced, failed) to their communications: these, or all those still waiting for news.
@@ -747,15 +758,10 @@ class DunningCommunication(models.Model):
         comms = comms.filtered(lambda c: c.mail_message_id and c.channel != "sms")
         if not comms:
             return comms
-        notifications = self.env["mail.notification"].sudo().search([
-            ("mail_message_id", "in", comms.mail_message_id.ids),
-            ("notification_type", "=", "email"),
-        ])
-        by_message = notifications.grouped("mail_message_id")
+        notifications_of = comms._dunning_notifications("email")
         changed = self.browse()
         for comm in comms:
-            statuses = set(by_message.get(comm.mail_message_id.sudo(),
-                                          notifications.browse()).mapped("notification_status"))
+            statuses = set(notifications_of[comm].mapped("notification_status"))
             if not statuses:
                 continue
             state = ("bounced" if "bounce" in statuses else
@@ -765,7 +771,7 @@ class DunningCommunication(models.Model):
                 continue
             vals = {"delivery_state": state}
             if state in ("bounced", "error"):
-                failed = by_message[comm.mail_message_id.sudo()].filtered(
+                failed = notifications_of[comm].filtered(
                     lambda n: n.notification_status in ("bounce", "exception", "canceled"))[:1]
                 vals["failure_reason"] = self.env._(
                     "The e-mail to %(address)s was not delivered: %(why)s",

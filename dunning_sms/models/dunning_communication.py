@@ -207,14 +207,10 @@ class DunningCommunication(models.Model):
         comms = comms.filtered(lambda c: c.channel == "sms" and c.mail_message_id)
         if not comms:
             return comms
-        notifications = self.env["mail.notification"].sudo().search([
-            ("mail_message_id", "in", comms.mail_message_id.ids),
-            ("notification_type", "=", "sms"),
-        ])
-        by_message = notifications.grouped("mail_message_id")
+        notifications_of = comms._dunning_notifications("sms")
         changed = self.browse()
         for comm in comms:
-            notification = by_message.get(comm.mail_message_id.sudo(), notifications.browse())[:1]
+            notification = notifications_of[comm][:1]
             state = NOTIFICATION_TO_DELIVERY.get(notification.notification_status)
             if not state or state == comm.delivery_state:
                 continue
