@@ -66,6 +66,7 @@ class TestDunningPortalPlans(DunningPortalCommon):
         page = self.url_open(link).text
         self.assertIn("o_dunning_plan_schedule", page)
         self.assertIn("Pay instalment 1", page)
+        self.assertNotIn("o_dunning_promise_form", page, "the plan says when: no promise needed")
 
     def test_uneven_amount_rounding_goes_to_the_last_instalment(self):
         self.inv_new.button_draft()
