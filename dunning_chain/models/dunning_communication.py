@@ -1089,12 +1089,13 @@ class DunningCommunication(models.Model):
     def _dunning_send_mail(self, template, attachments):
         recipients = self._dunning_recipients()
         subject, body, email_from = self._dunning_render(template)
-        # the author is the user running the chain (no search of a partner by the address)
+        # the company writes to its customer (named here: Odoo would otherwise look a partner
+        # up by the sender's address, for every message)
         message = self.with_context(lang=self.partner_id.lang).message_post(
             body=body, subject=subject, partner_ids=recipients.ids,
             attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
             message_type="comment", email_from=email_from or None,
-            author_id=self.env.user.partner_id.id,
+            author_id=self.company_id.partner_id.id,
         )
         return {
             "subject": subject, "body": body, "mail_message_id": message.id,

@@ -510,6 +510,8 @@ class TestDunningChain(DunningCommon):
                          ("email", "sent", "pending"), "in Odoo's outgoing queue")
         mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", comm.mail_message_id.id)])
         self.assertEqual(mail.state, "outgoing")
+        self.assertEqual(comm.mail_message_id.author_id, comm.company_id.partner_id,
+                         "the company writes to its customer")
         # the queue manager hands it to the SMTP server (simulated: nothing leaves the machine)
         notification = self.env["mail.notification"].sudo().search(
             [("mail_message_id", "=", comm.mail_message_id.id)])
