@@ -308,7 +308,7 @@ def test_shorten_property_embedded_link_whole_or_absent(before, url, after, max_
     assert text.startswith(kept)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hs.text(max_size=400), max_segments=hs.integers(1, 3))
 def test_shorten_property_any_text_fits(text, max_segments):
     try:
@@ -320,7 +320,7 @@ def test_shorten_property_any_text_fits(text, max_segments):
     assert st.analyse(result).segments <= max_segments
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hs.text(max_size=300))
 def test_analyse_property_consistent(text):
     info = st.analyse(text)
