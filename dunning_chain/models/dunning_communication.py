@@ -916,11 +916,12 @@ class DunningCommunication(models.Model):
                                        tpl=template.name, err=exc)) from exc
 
     def _dunning_mail_template(self):
-        """The e-mail template this communication sends, if it sends one."""
+        """The e-mail template this communication sends, if it sends one (a letter goes by
+        e-mail when its channel has a template)."""
         self.ensure_one()
         if self.channel == "email":
             return self.mail_template_id or self.channel_config_id.mail_template_id
-        if self.channel in LETTER_CHANNELS:
+        if self.channel == "letter":
             return self.channel_config_id.mail_template_id
         return self.env["mail.template"]
 
@@ -1104,19 +1105,18 @@ class DunningCommunication(models.Model):
         }
 
     def _dunning_send_email(self):
-        config = self.channel_config_id
-        template = self.mail_template_id or config.mail_template_id
+        template = self._dunning_mail_template()
         if not template:
             raise UserError(self.env._("Level '%s' has no e-mail template.", self.level_id.name))
-        attachments = self._dunning_invoice_attachments() if config.attach_invoices \
-            else self.env["ir.attachment"]
+        attachments = self._dunning_invoice_attachments() \
+            if self.channel_config_id.attach_invoices else self.env["ir.attachment"]
         return self._dunning_send_mail(template, attachments)
 
     def _dunning_send_letter(self):
         letter = self._dunning_letter_attachment(self.env._("Reminder letter"))
-        config = self.channel_config_id
-        if config.mail_template_id:
-            return self._dunning_send_mail(config.mail_template_id, letter)
+        template = self._dunning_mail_template()
+        if template:
+            return self._dunning_send_mail(template, letter)
         body = self.env["ir.qweb"]._render("dunning_chain.dunning_letter_summary", {"comm": self})
         self._message_log(body=body, attachment_ids=letter.ids)
         return {"subject": self.env._("Reminder letter"), "body": body,

@@ -288,12 +288,13 @@ class DunningPortal(PortalAccount):
             })
         return result
 
-    def _dunning_pay_group(self, partner, prefix, company_id, currency_id):
-        for group in self._dunning_pay_groups(partner, prefix):
-            if company_id is None or (group["company"].id, group["currency"].id) == (
-                    company_id, currency_id):
-                return group
-        return None
+    @staticmethod
+    def _dunning_pay_group(groups, company_id, currency_id):
+        """The group a URL names (by company and currency ids, or none: the only group)."""
+        if company_id is None:
+            return groups[0] if len(groups) == 1 else None
+        return next((group for group in groups if (group["company"].id, group["currency"].id)
+                     == (company_id, currency_id)), None)
 
     def _dunning_plan_to_pay(self, partner, plan_id):
         """A running payment plan of this customer with something to pay now, or 404."""
@@ -365,13 +366,14 @@ class DunningPortal(PortalAccount):
         partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
         if response:
             return response
-        group = self._dunning_pay_group(partner, prefix, company_id, currency_id)
-        if not group:
-            return request.redirect(prefix)
-        if company_id is None and len(self._dunning_pay_groups(partner, prefix)) > 1:
+        groups = self._dunning_pay_groups(partner, prefix)
+        group = self._dunning_pay_group(groups, company_id, currency_id)
+        if company_id is None and len(groups) > 1:
             return self._dunning_render_page(partner, prefix, status=400, error=request.env._(
                 "Your overdue invoices are in several currencies or companies: choose which "
                 "ones to pay."))
+        if not group:
+            return request.redirect(prefix)
         return self._dunning_render_payment(partner, prefix, group["moves"], group["amount"],
                                             group["transaction_route"], **kw)
 
@@ -390,7 +392,7 @@ class DunningPortal(PortalAccount):
             raise ValidationError(request.env._(
                 "Your overdue invoices are in several currencies or companies: choose which "
                 "ones to pay."))
-        group = self._dunning_pay_group(partner, "", company_id, currency_id)
+        group = self._dunning_pay_group(groups, company_id, currency_id)
         if not group:
             raise ValidationError(request.env._("Nothing is overdue any more in this currency."))
         return self._dunning_transaction(partner, group["moves"], group["amount"],

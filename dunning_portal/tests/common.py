@@ -48,6 +48,15 @@ class DunningPortalCommon(DunningCommon, HttpCase):
         cls.provider = cls.env["payment.provider"].create(vals)
         cls.pm.write({"active": True})
 
+    def _tx_params(self, reference, landing_route=None):
+        """What Odoo's payment form posts to a transaction route (the amount is ignored)."""
+        return {
+            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
+            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
+            "landing_route": landing_route or self.link, "is_validation": False,
+            "payment_reference": reference, "csrf_token": self._csrf(),
+        }
+
     def _link(self, partner=None, expires=None):
         partner = partner or self.customer
         if expires is None:

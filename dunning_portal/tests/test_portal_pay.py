@@ -40,12 +40,7 @@ class TestDunningPortalPay(DunningPortalCommon):
         self.assertIn("1,500.00", res.text)
         self.assertIn(f"{self.link}/transaction", res.text)
         # the transaction covers every overdue invoice, for the server's amount
-        result = self.make_jsonrpc_request(f"{self.link}/transaction", {
-            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
-            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
-            "landing_route": self.link, "is_validation": False, "payment_reference": "BATCH",
-            "csrf_token": self._csrf(),
-        })
+        result = self.make_jsonrpc_request(f"{self.link}/transaction", self._tx_params("BATCH"))
         tx = self.env["payment.transaction"].sudo().search([("reference", "=", result["reference"])])
         self.assertEqual(tx.invoice_ids, self.inv_old | self.inv_new)
         self.assertAlmostEqual(tx.amount, 1500.0)
@@ -64,11 +59,7 @@ class TestDunningPortalPay(DunningPortalCommon):
         res = self.url_open(f"{bad}/pay")
         self.assertEqual(res.status_code, 403)
         with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
-            self.make_jsonrpc_request(f"{bad}/transaction", {
-                "provider_id": self.provider.id, "payment_method_id": self.pm.id,
-                "token_id": None, "amount": 1.0, "flow": "redirect",
-                "tokenization_requested": False, "landing_route": bad, "is_validation": False,
-                "payment_reference": "X", "csrf_token": self._csrf()})
+            self.make_jsonrpc_request(f"{bad}/transaction", self._tx_params("X", bad))
         self.assertIn("ValidationError", str(caught.exception))
         self.assertFalse(self.env["payment.transaction"].sudo().search(
             [("invoice_ids", "in", self.inv_other.ids)]))
@@ -81,11 +72,6 @@ class TestDunningPortalPay(DunningPortalCommon):
         self.assertIn("400.00", page)
         res = self.url_open(f"{self.link}/pay")
         self.assertIn("400.00", res.text)
-        result = self.make_jsonrpc_request(f"{self.link}/transaction", {
-            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
-            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
-            "landing_route": self.link, "is_validation": False, "payment_reference": "B2",
-            "csrf_token": self._csrf(),
-        })
+        result = self.make_jsonrpc_request(f"{self.link}/transaction", self._tx_params("B2"))
         tx = self.env["payment.transaction"].sudo().search([("reference", "=", result["reference"])])
         self.assertEqual(tx.invoice_ids, self.inv_new | third)

@@ -38,14 +38,6 @@ class TestDunningPortalPlans(DunningPortalCommon):
         return record.message_ids.filtered(
             lambda m: self.customer in m.partner_ids and m.message_type == "comment")
 
-    def _tx_params(self, reference):
-        return {
-            "provider_id": self.provider.id, "payment_method_id": self.pm.id, "token_id": None,
-            "amount": 1.0, "flow": "redirect", "tokenization_requested": False,
-            "landing_route": self.link, "is_validation": False, "payment_reference": reference,
-            "csrf_token": self._csrf(),
-        }
-
     # ------------------------------------------------------------------ the plan's schedule
     def test_approval_splits_the_debt_and_tells_the_customer(self):
         plan = self._approved_plan()
