@@ -1,6 +1,6 @@
 {
     "name": "Dunning Chains",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "summary": "Chase overdue customer invoices with escalation chains: e-mail, letter, "
                "phone call, certified letter and hand-off, fully recorded",
     "category": "Accounting/Accounting",
@@ -18,7 +18,9 @@
         "report/dunning_letter_report.xml",
         "wizard/dunning_pause_wizard_views.xml",
         "wizard/dunning_dispute_wizard_views.xml",
+        "data/dunning_evidence_data.xml",
         "views/dunning_communication_views.xml",
+        "views/dunning_evidence_views.xml",
         "views/dunning_policy_views.xml",
         "views/dunning_aging_views.xml",
         "views/account_move_views.xml",

@@ -7,6 +7,11 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 
+# Changes after which an invoice may have to leave the messages planned for it
+WITHDRAW_TRIGGERS = {"dunning_excluded", "dunning_dispute_state", "dunning_promise_state",
+                     "dunning_paused_until"}
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
 
@@ -94,6 +99,61 @@ class AccountMove(models.Model):
         """Where the customer sees and settles this invoice (dunning_portal signs a link)."""
         self.ensure_one()
         return self.get_portal_url()
+
+    def write(self, vals):
+        result = super().write(vals)
+        if WITHDRAW_TRIGGERS.intersection(vals):
+            blocked = self.filtered(lambda m: m._dunning_blocked_reason())
+            if blocked:
+                blocked._dunning_withdraw_planned()
+        return result
+
+    def _dunning_blocked_reason(self):
+        """Why this invoice may not be reminded now, in words, or an empty string."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.dunning_excluded:
+            return self.env._("excluded from dunning (%s)", self.dunning_exclusion_reason or "-")
+        if self.payment_state == "blocked":
+            return self.env._("payment blocked")
+        if self.dunning_dispute_state == "open":
+            return self.env._("disputed by the customer")
+        if (self.dunning_promise_state == "open" and self.dunning_promise_date
+                and self.dunning_promise_date >= today):
+            return self.env._("payment promised for %s", self.dunning_promise_date)
+        if self.dunning_paused_until and self.dunning_paused_until >= today:
+            return self.env._("reminders paused until %s", self.dunning_paused_until)
+        return ""
+
+    def _dunning_withdraw_planned(self, comms=None):
+        """Take these invoices out of every planned, not yet sent reminder (or of ``comms``):
+        their lines leave it, a message left with no invoice is cancelled with the reason,
+        a debt summary goes out later without them. The invoices go back to the level they
+        had before the step was planned, so that the chain resumes from there."""
+        Line = self.env["dunning.communication.line"].sudo()
+        lines = Line.search([("move_id", "in", self.ids),
+                             ("communication_id.state", "in", ("to_review", "scheduled")),
+                             ("communication_id.kind", "=", "reminder")])
+        if comms is not None:
+            lines = lines.filtered(lambda line: line.communication_id in comms)
+        reasons = {move: move._dunning_blocked_reason() for move in lines.move_id}
+        for comm, comm_lines in lines.grouped("communication_id").items():
+            why = "; ".join(f"{move.name}: {reasons[move]}" for move in comm_lines.move_id)
+            for line in comm_lines:
+                if line.move_id.dunning_level_id == comm.level_id:
+                    line.move_id._dunning_set_state(
+                        dunning_level_id=line.previous_level_id.id or None)
+            comm_lines.unlink()
+            comm = comm.with_env(self.env).sudo()
+            if not comm.line_ids:
+                comm._dunning_sys_write({"state": "cancelled", "failure_reason": self.env._(
+                    "Withdrawn before sending: %s", why)})
+            else:
+                comm._dunning_sys_write({"amount_total": sum(
+                    comm.line_ids.mapped("amount_residual_company"))})
+            comm.message_post(body=self.env._("Taken out of this message before sending: %s",
+                                              why), subtype_xmlid="mail.mt_note")
+        return lines.communication_id
 
     def _dunning_set_state(self, **values):
         """Record where invoices stand in the chain (level, due date, last reminder, reason to

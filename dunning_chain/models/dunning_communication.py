@@ -1,7 +1,5 @@
 import contextlib
-import hashlib
 import io
-import json
 import logging
 import os
 import re
@@ -12,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import lxml.html
+import psycopg2.errors
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models, modules, tools
@@ -54,12 +53,24 @@ DELIVERY_STATES = [
     ("bounced", "Bounced"),
     ("error", "Error"),
 ]
-# What was sent: frozen once the communication is sent (evidence, see _dunning_compute_hash).
+# What was sent: frozen once the communication is sent (evidence, see dunning_evidence.py).
 SNAPSHOT_FIELDS = {
     "partner_id", "level_id", "policy_id", "channel", "line_ids", "subject", "body",
     "recipients", "attachment_ids", "sent_at", "amount_total", "hash", "previous_hash",
-    "company_id", "scheduled_at",
+    "company_id", "scheduled_at", "state", "kind", "name", "currency_id", "customer_url",
+    "chain_partner_id", "evidence_version", "mail_message_id", "partner_tz", "schedule_reason",
+    "reason", "mail_template_id", "channel_config_id", "delivery_state", "failure_reason",
+    "activity_id", "event_ids",
 }
+# Written by the sending code path only, never by a caller (create or write)
+SENDER_FIELDS = {
+    "sent_at", "hash", "previous_hash", "chain_partner_id", "evidence_version", "subject",
+    "body", "recipients", "attachment_ids", "mail_message_id", "customer_url", "event_ids",
+    "delivery_state", "activity_id",
+}
+PLANNING_STATES = ("to_review", "scheduled")
+# After sending, these changes are learnt facts: each one is appended to the record's events
+EVENT_FIELDS = ("delivery_state", "failure_reason", "tracking_reference")
 SEND_BATCH_SIZE = 100
 LETTERS_PER_RUN = 50
 # databases whose report assets were built by a letter run of this process
@@ -124,7 +135,7 @@ class DunningCommunication(models.Model):
 
     _name = "dunning.communication"
     _description = "Dunning Communication"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "dunning.evidence"]
     _order = "scheduled_at desc, id desc"
     _check_company_auto = True
 
@@ -132,10 +143,11 @@ class DunningCommunication(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
                                  default=lambda self: self.env.company)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True,
-                                 index=True, ondelete="restrict")
-    policy_id = fields.Many2one("dunning.policy", required=True, readonly=True, ondelete="restrict")
+                                 index=True, ondelete="restrict", check_company=True)
+    policy_id = fields.Many2one("dunning.policy", required=True, readonly=True, ondelete="restrict",
+                                check_company=True)
     level_id = fields.Many2one("dunning.level", required=True, readonly=True, ondelete="restrict",
-                               index=True)
+                               index=True, check_company=True)
     level_offset = fields.Integer(related="level_id.offset_days", string="Level Days")
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     channel_config_id = fields.Many2one("dunning.level.channel", readonly=True, ondelete="set null")
@@ -164,7 +176,7 @@ class DunningCommunication(models.Model):
                                    help="Total residual of the covered invoices, company currency.")
     # snapshot of what left
     subject = fields.Char(readonly=True, copy=False)
-    body = fields.Html(readonly=True, copy=False, sanitize=False)
+    body = fields.Html(readonly=True, copy=False, sanitize=True, sanitize_style=True)
     recipients = fields.Char(readonly=True, copy=False)
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True,
                                       copy=False)
@@ -179,12 +191,12 @@ class DunningCommunication(models.Model):
     tracking_reference = fields.Char(
         copy=False, tracking=True,
         help="Certified letters and burofax: the postal tracking / proof-of-delivery reference.")
-    previous_hash = fields.Char(readonly=True, copy=False)
-    hash = fields.Char(readonly=True, copy=False, help="SHA-256 of this communication's snapshot "
-                       "chained to the customer's previous communication: tampering shows.")
     activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
-    customer_url = fields.Char(compute="_compute_customer_url", string="Customer Link",
-                               help="Where the customer sees and settles what they owe.")
+    customer_url = fields.Char(
+        string="Customer Link", readonly=True, copy=False,
+        groups="dunning_chain.group_dunning_user",
+        help="The link this message gave the customer to see and settle what they owe, issued "
+             "when it was sent.")
 
     # ------------------------------------------------------------------ computes
     @api.depends("company_id")
@@ -201,10 +213,6 @@ class DunningCommunication(models.Model):
     def _search_invoice_ids(self, operator, value):
         return [("line_ids.move_id", operator, value)]
 
-    def _compute_customer_url(self):
-        for comm in self:
-            comm.customer_url = comm._dunning_customer_url() if comm.id else False
-
     @api.depends("scheduled_at", "partner_tz")
     def _compute_scheduled_local(self):
         for comm in self:
@@ -217,6 +225,18 @@ class DunningCommunication(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # only the planner creates communications, and only planned ones: a sent one comes
+        # from sending, never from a caller's values
+        for vals in vals_list:
+            if vals.get("state", "scheduled") not in PLANNING_STATES:
+                raise UserError(self.env._("A communication is created planned (to review or "
+                                           "scheduled); only sending makes it sent."))
+            given = self._dunning_sender_fields().intersection(
+                key for key, value in vals.items() if value)
+            if given:
+                raise UserError(self.env._(
+                    "These values are written by sending, not given: %s.",
+                    ", ".join(sorted(given))))
         comms = super().create(vals_list)
         # References follow the record id (no sequence row lock per record: the planner
         # creates thousands at once): DUN/2026/000123
@@ -231,18 +251,77 @@ class DunningCommunication(models.Model):
             unnamed.invalidate_recordset(["name"])
         return comms
 
+    @api.model
+    def _dunning_sender_fields(self):
+        """Fields only the sending code path writes (dunning_sms adds the SMS text)."""
+        return set(SENDER_FIELDS)
+
+    @api.model
+    def _dunning_frozen_fields(self):
+        """Fields of a sent communication that nothing changes any more, not even the sending
+        code path (what it learns later is appended as events)."""
+        return set(SNAPSHOT_FIELDS) - {"delivery_state", "failure_reason", "activity_id",
+                                       "event_ids"}
+
+    def _dunning_privileged(self):
+        """True inside the sending code path (_dunning_sys_write): a flag on the database
+        cursor, out of reach of anything an RPC caller sends (values, context)."""
+        return bool(self._dunning_batch_store().get("sys_write"))
+
+    def _dunning_sys_write(self, vals):
+        """The sending code path writes the record through here."""
+        store = self._dunning_batch_store()
+        store["sys_write"] = store.get("sys_write", 0) + 1
+        try:
+            return self.write(vals)
+        finally:
+            store["sys_write"] -= 1
+
     def write(self, vals):
-        frozen = SNAPSHOT_FIELDS.intersection(vals)
-        if frozen and not self.env.context.get("dunning_sending"):
-            if any(comm.state == "sent" for comm in self):
-                raise UserError(self.env._(
-                    "A sent communication is a record of what the customer received: it cannot "
-                    "be changed (%s).", ", ".join(sorted(frozen))))
-        return super().write(vals)
+        sent = self.filtered(lambda c: c.state == "sent")
+        privileged = self._dunning_privileged()
+        frozen = self._dunning_frozen_fields()
+        if not privileged:
+            frozen |= self._dunning_sender_fields() | {"failure_reason"}
+        frozen &= set(vals)
+        if sent and frozen:
+            raise UserError(self.env._(
+                "A sent communication is a record of what the customer received: it cannot "
+                "be changed (%s).", ", ".join(sorted(frozen))))
+        forbidden = self._dunning_sender_fields().intersection(vals)
+        if not privileged and (vals.get("state") == "sent" or forbidden):
+            raise UserError(self.env._(
+                "Only sending writes what was sent (%s).",
+                ", ".join(sorted(forbidden or {"state"}))))
+        learnt = [name for name in EVENT_FIELDS if name in vals]
+        before = {comm: {name: comm[name] for name in learnt} for comm in sent} if learnt else {}
+        result = super().write(vals)
+        for comm, values in before.items():
+            changes = {name: comm[name] for name in learnt if comm[name] != values[name]}
+            if changes:
+                comm._dunning_record_event(*comm._dunning_event_of(changes))
+        return result
+
+    def _dunning_event_of(self, changes):
+        """(kind, description, data) of what was learnt after sending."""
+        labels = dict(self._fields["delivery_state"]._description_selection(self.env))
+        if "tracking_reference" in changes:
+            return ("tracking", self.env._("Tracking reference: %s",
+                                           changes["tracking_reference"] or "-"), changes)
+        state = changes.get("delivery_state", self.delivery_state)
+        if state in ("bounced", "error") or changes.get("failure_reason"):
+            return ("failure", self.failure_reason or labels.get(state, state), changes)
+        return ("delivery", labels.get(state, state or ""), changes)
+
+    def _dunning_check_lines_open(self):
+        """The invoices of a sent communication are part of its record: read-only."""
+        if any(comm.state == "sent" or comm.hash for comm in self.sudo()):
+            raise UserError(self.env._("The invoices of a sent communication are part of the "
+                                       "record: they cannot be changed."))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
-        if any(comm.state == "sent" for comm in self):
+        if any(comm.state == "sent" or comm.hash for comm in self):
             raise UserError(self.env._("Sent communications are kept as evidence: they cannot be "
                                        "deleted."))
 
@@ -278,7 +357,9 @@ class DunningCommunication(models.Model):
         return True
 
     def action_mark_posted(self):
-        self.filtered(lambda c: c.delivery_state == "to_post").write({"delivery_state": "posted"})
+        """The letter was printed and posted (an event of the record)."""
+        self.filtered(lambda c: c.delivery_state == "to_post")._dunning_sys_write(
+            {"delivery_state": "posted"})
         return True
 
     def action_view_invoices(self):
@@ -643,8 +724,14 @@ class DunningCommunication(models.Model):
         them); rows no longer scheduled once locked are skipped too: at most once."""
         locked = self.try_lock_for_update()
         scheduled = locked.filtered(lambda c: c.state == "scheduled")
+        # under the lock, whatever changed since planning: invoices promised, disputed,
+        # excluded or paused since leave the message (which is cancelled when none is left)
+        scheduled._dunning_withdraw_blocked()
+        scheduled = scheduled.filtered(lambda c: c.state == "scheduled")
         # the amounts as of now (a partial payment since planning), before letters render them
         scheduled.line_ids._dunning_refresh_amounts()
+        # the customer link each message gives, issued now and kept with the record
+        scheduled._dunning_issue_customer_urls()
         scheduled._dunning_prerender_letters()
         scheduled._dunning_prerender_mails()
         cache = {"amounts_refreshed": set(scheduled.ids)}  # and company closures, read once
@@ -670,14 +757,33 @@ class DunningCommunication(models.Model):
                     self._dunning_batch_store().get(key, {}).pop(comm_id, None)
             self._dunning_batch_store().pop("dunning_mails", None)
 
+    def _dunning_withdraw_blocked(self):
+        """Take out of these planned messages every invoice that may not be reminded now
+        (promised, disputed, excluded, paused, blocked), whatever changed since planning."""
+        reminders = self.filtered(lambda c: c.kind == "reminder" and c.state in PLANNING_STATES)
+        blocked = reminders.line_ids.move_id.filtered(lambda m: m._dunning_blocked_reason())
+        if blocked:
+            blocked._dunning_withdraw_planned(reminders)
+
+    def _dunning_issue_customer_urls(self):
+        """Issue the link each message gives the customer (kept with the record)."""
+        for comm in self:
+            if not comm.sudo().customer_url:
+                comm._dunning_sys_write({"customer_url": comm._dunning_customer_url()})
+
     def _dunning_send_one(self, cache=None):
         self.ensure_one()
         if self._dunning_recheck_window(cache):
             return
         if self.id not in (cache or {}).get("amounts_refreshed", ()):
+            # sent alone (not prepared by a batch): the same checks as a batch makes
+            self._dunning_withdraw_blocked()
+            if self.state != "scheduled":
+                return
             self.line_ids._dunning_refresh_amounts()
+            self._dunning_issue_customer_urls()
         if self.kind == "reminder" and not self.line_ids.filtered("is_open"):
-            self.with_context(dunning_sending=True).write({
+            self._dunning_sys_write({
                 "state": "cancelled",
                 "failure_reason": self.env._("Every invoice was paid or settled before sending."),
             })
@@ -689,6 +795,10 @@ class DunningCommunication(models.Model):
                     raise UserError(self.env._("No sender for the channel '%s'.", self.channel))
                 result = method() or {}
                 self._dunning_mark_sent(result)
+        except psycopg2.errors.TransactionRollbackError:
+            # a concurrent sender moved this customer's chain first: the whole transaction is
+            # retried (nothing has left: e-mails and SMS wait in Odoo's queues until commit)
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
             _logger.info("Dunning communication %s failed: %s", self.name, exc)
             self._dunning_mark_failed(exc)
@@ -708,7 +818,7 @@ class DunningCommunication(models.Model):
             slot, why = now, str(exc)
         if slot <= now + timedelta(minutes=1):
             return False
-        self.with_context(dunning_sending=True).write({
+        self._dunning_sys_write({
             "scheduled_at": slot, "partner_tz": tz,
             "schedule_reason": self.env._("Moved at send time: %s", why),
         })
@@ -729,10 +839,11 @@ class DunningCommunication(models.Model):
         if result.get("attachment_ids"):
             vals["attachment_ids"] = [fields.Command.set(result["attachment_ids"])]
         # no tracking message: the e-mail or the note posted here already says it left
-        comm = self.with_context(dunning_sending=True, tracking_disable=True)
-        comm.write(vals)
-        comm.write({"previous_hash": self._dunning_chain_tip(), "hash": False})
-        comm.write({"hash": self._dunning_compute_hash()})
+        comm = self.with_context(tracking_disable=True)
+        state = vals.pop("state")
+        comm._dunning_sys_write(vals)
+        comm._dunning_seal()
+        comm._dunning_sys_write({"state": state})
         self.line_ids.move_id._dunning_set_state(dunning_last_date=now)
         self._dunning_log_in_chatter()
 
@@ -778,14 +889,14 @@ class DunningCommunication(models.Model):
                     address=failed.res_partner_id.email or "", why=failed.failure_reason
                     or dict(failed._fields["failure_type"]._description_selection(self.env)).get(
                         failed.failure_type) or failed.notification_status)
-            comm.with_context(dunning_sending=True, tracking_disable=True).write(vals)
+            comm.with_context(tracking_disable=True)._dunning_sys_write(vals)
             if state in ("bounced", "error"):
-                comm.activity_id = comm.activity_schedule(
+                comm._dunning_sys_write({"activity_id": comm.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Dunning e-mail not delivered: %s",
                                        comm.partner_id.display_name),
                     note=escape(vals["failure_reason"]),
-                    user_id=comm._dunning_responsible_user().id)
+                    user_id=comm._dunning_responsible_user().id).id})
             changed |= comm
         return changed
 
@@ -796,8 +907,8 @@ class DunningCommunication(models.Model):
     def _dunning_mark_failed(self, exc):
         self.ensure_one()
         reason = exc.args[0] if isinstance(exc, UserError) and exc.args else str(exc)
-        comm = self.with_context(dunning_sending=True)
-        comm.write({"state": "failed", "failure_reason": reason, "delivery_state": "error"})
+        self._dunning_sys_write({"state": "failed", "failure_reason": reason,
+                                 "delivery_state": "error"})
         user = self._dunning_responsible_user()
         activity = self.activity_schedule(
             "mail.mail_activity_data_todo",
@@ -805,7 +916,7 @@ class DunningCommunication(models.Model):
             note=escape(reason),
             user_id=user.id,
         )
-        comm.activity_id = activity
+        self._dunning_sys_write({"activity_id": activity.id})
         body = Markup("<p>%s</p><p>%s</p>") % (
             self.env._("%(level)s by %(channel)s could not be sent.",
                        level=self.level_id.name, channel=self._channel_label()),
@@ -1215,63 +1326,7 @@ class DunningCommunication(models.Model):
         thanks.line_ids._dunning_refresh_amounts()
         return thanks
 
-    # ---------------------------------------------------------------- evidence
-    def _dunning_snapshot(self):
-        self.ensure_one()
-        return {
-            "name": self.name, "partner": self.partner_id.id, "company": self.company_id.id,
-            "level": self.level_id.id, "channel": self.channel,
-            "sent_at": fields.Datetime.to_string(self.sent_at),
-            "subject": self.subject or "", "body": self.body or "",
-            "recipients": self.recipients or "",
-            "amount_total": self.currency_id.round(self.amount_total),
-            "lines": [[l.move_id.name, str(l.due_date or ""), self.currency_id.round(
-                l.amount_residual_company)] for l in self.line_ids.sorted("id")],
-            "attachments": sorted(self.attachment_ids.mapped("checksum")),
-            "previous": self.previous_hash or "",
-        }
-
-    def _dunning_compute_hash(self):
-        payload = json.dumps(self._dunning_snapshot(), sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-    def _dunning_chain_tip(self):
-        """Hash of the customer's last sent communication: the one no other sent
-        communication follows (several can leave within the same second, in any order)."""
-        self.ensure_one()
-        self.flush_model(["partner_id", "state", "hash", "previous_hash"])
-        self.env.cr.execute(SQL("""
-            SELECT c.hash FROM dunning_communication c
-             WHERE c.partner_id = %(partner)s AND c.state = 'sent' AND c.hash IS NOT NULL
-               AND c.id != %(id)s
-               AND NOT EXISTS (SELECT 1 FROM dunning_communication n
-                                WHERE n.partner_id = %(partner)s AND n.state = 'sent'
-                                  AND n.id != %(id)s AND n.previous_hash = c.hash)
-             ORDER BY c.sent_at DESC, c.id DESC LIMIT 1
-        """, partner=self.partner_id.id, id=self.id))
-        row = self.env.cr.fetchone()
-        return row[0] if row else ""
-
-    def _dunning_broken_links(self):
-        """Sent communications of these customers that are not where the chain says: walking
-        from the first one, each must follow the previous one's hash and match its own."""
-        broken = self.browse()
-        for partner in self.partner_id:
-            sent = self.search([("partner_id", "=", partner.id), ("state", "=", "sent"),
-                                ("hash", "!=", False)], order="sent_at, id")
-            followers = defaultdict(list)
-            for comm in sent:
-                followers[comm.previous_hash or ""].append(comm)
-            reached, previous = self.browse(), ""
-            while followers.get(previous):
-                comm = followers[previous].pop(0)
-                reached |= comm
-                if comm._dunning_compute_hash() != comm.hash:
-                    broken |= comm
-                previous = comm.hash
-            broken |= sent - reached  # off the chain: a fork or a forged link
-        return broken
-
+    # ---------------------------------------------------------------- letters
     def _dunning_callback_date(self):
         """The date of the planned call-back: the policy's next call step, if any."""
         self.ensure_one()

@@ -4,6 +4,7 @@ import io
 import psycopg2.extensions
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class DunningCommunicationLine(models.Model):
@@ -19,7 +20,8 @@ class DunningCommunicationLine(models.Model):
     communication_id = fields.Many2one("dunning.communication", required=True,
                                        ondelete="cascade", index=True)
     company_id = fields.Many2one(related="communication_id.company_id")
-    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade",
+    # an invoice that was reminded cannot take its record with it when deleted
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="restrict",
                               index=True)
     previous_level_id = fields.Many2one("dunning.level", ondelete="set null",
                                         help="The invoice's level before this step was planned.")
@@ -36,6 +38,22 @@ class DunningCommunicationLine(models.Model):
                                               currency_field="company_currency_id")
     payment_reference = fields.Char()
     is_open = fields.Boolean(default=True, help="Still unpaid when last checked.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        comm_ids = {vals.get("communication_id") for vals in vals_list}
+        self.env["dunning.communication"].browse(comm_ids - {None, False})._dunning_check_lines_open()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.communication_id._dunning_check_lines_open()
+        if "communication_id" in vals:
+            self.env["dunning.communication"].browse(vals["communication_id"])._dunning_check_lines_open()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        self.communication_id._dunning_check_lines_open()
 
     @api.depends("due_date", "communication_id.sent_at", "communication_id.scheduled_at")
     def _compute_days_overdue(self):

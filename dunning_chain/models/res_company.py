@@ -10,6 +10,12 @@ class ResCompany(models.Model):
         "dunning.policy", string="Default Dunning Policy",
         domain="[('company_id', 'in', (id, False))]",
         help="The chain for customers that have no policy of their own.")
+    dunning_auditor_email = fields.Char(
+        string="Dunning Record Auditor",
+        help="Every day the tips of the communication record's hash chains are signed, written "
+             "to the file store and e-mailed to this address (an auditor, an accountant outside "
+             "the company, a mailbox only they read): a record rewritten afterwards no longer "
+             "matches what they keep.")
 
     def _dunning_default_policy(self):
         self.ensure_one()

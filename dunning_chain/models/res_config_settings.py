@@ -7,3 +7,5 @@ class ResConfigSettings(models.TransientModel):
     dunning_policy_id = fields.Many2one(
         related="company_id.dunning_policy_id", readonly=False,
         domain="[('company_id', 'in', (company_id, False))]")
+    dunning_auditor_email = fields.Char(related="company_id.dunning_auditor_email",
+                                        readonly=False)

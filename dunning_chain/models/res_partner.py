@@ -1,7 +1,8 @@
 import functools
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import send_window
@@ -13,8 +14,32 @@ def _public_holidays(country_code, subdivision, years):
     return send_window.public_holidays(country_code, subdivision, years=years)
 
 
+# What decides whether and how a customer is chased: set by dunning users only
+DUNNING_SETTINGS = ("dunning_policy_id", "dunning_excluded", "dunning_contact")
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._dunning_check_settings_access([key for vals in vals_list for key, value
+                                             in vals.items() if value])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._dunning_check_settings_access(vals)
+        return super().write(vals)
+
+    def _dunning_check_settings_access(self, keys):
+        """Whether a customer is chased, how and whom to write to is decided by dunning users:
+        anyone else who may edit contacts (a salesperson) cannot switch it off."""
+        changed = set(DUNNING_SETTINGS).intersection(keys)
+        if changed and not self.env.su and not self.env.user.has_group(
+                "dunning_chain.group_dunning_user"):
+            raise AccessError(self.env._(
+                "Only dunning users change how a customer is chased (%s).",
+                ", ".join(sorted(changed))))
 
     dunning_policy_id = fields.Many2one(
         "dunning.policy", string="Dunning Policy", company_dependent=True,

@@ -40,6 +40,10 @@ NOTIFICATION_TO_DELIVERY = {
 }
 
 
+#: What an SMS communication sent: written by sending only, frozen once sent.
+SMS_FIELDS = {"sms_body", "sms_encoding", "sms_segments", "sms_adjustments"}
+
+
 class DunningCommunication(models.Model):
     _inherit = "dunning.communication"
 
@@ -52,6 +56,21 @@ class DunningCommunication(models.Model):
                                   help="Number of SMS parts billed for this message.")
     sms_adjustments = fields.Char(string="Text Adjusted", readonly=True, copy=False,
                                   help="What was done to the text to keep it short and cheap.")
+
+    # ---------------------------------------------------------------- the record
+    @api.model
+    def _dunning_sender_fields(self):
+        return super()._dunning_sender_fields() | SMS_FIELDS
+
+    @api.model
+    def _dunning_frozen_fields(self):
+        return super()._dunning_frozen_fields() | SMS_FIELDS
+
+    def _dunning_snapshot(self):
+        snapshot = super()._dunning_snapshot()
+        if self.sms_body:
+            snapshot["sms"] = [self.sms_body, self.sms_encoding or "", self.sms_segments]
+        return snapshot
 
     # ---------------------------------------------------------------- time zone
     @api.model
@@ -142,7 +161,7 @@ class DunningCommunication(models.Model):
             text, partner_ids=contact.ids, sms_pid_to_number={contact.id: check.e164},
             put_in_queue=True,  # the SMS queue sends it once this run is committed
         )
-        self.with_context(dunning_sending=True).write({
+        self._dunning_sys_write({
             "sms_body": text, "sms_encoding": info.encoding, "sms_segments": info.segments,
             "sms_adjustments": "; ".join(notes) or False,
         })
@@ -161,8 +180,7 @@ class DunningCommunication(models.Model):
             return super()._dunning_mark_sent(result)
         self.ensure_one()
         reason = result["cancelled"]
-        self.with_context(dunning_sending=True).write({
-            "state": "cancelled", "failure_reason": reason})
+        self._dunning_sys_write({"state": "cancelled", "failure_reason": reason})
         self.message_post(body=Markup("<p>%s</p>") % self.env._(
             "%(level)s by %(channel)s skipped: %(reason)s",
             level=self.level_id.name, channel=self._channel_label(), reason=reason),
@@ -219,18 +237,18 @@ class DunningCommunication(models.Model):
                 reason = self.env._("The SMS provider reported: %s",
                                     comm._dunning_sms_failure_text(notification))
                 vals["failure_reason"] = reason
-                comm.with_context(dunning_sending=True).write(vals)
-                comm.activity_id = comm.activity_schedule(
+                comm._dunning_sys_write(vals)
+                comm._dunning_sys_write({"activity_id": comm.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Dunning SMS not delivered: %s",
                                        comm.partner_id.display_name),
                     note=escape(reason),
                     user_id=comm._dunning_responsible_user().id,
-                )
+                ).id})
             else:
                 if comm.delivery_state in ("error", "bounced"):
                     vals["failure_reason"] = False
-                comm.with_context(dunning_sending=True).write(vals)
+                comm._dunning_sys_write(vals)
             changed |= comm
         return changed
 
