@@ -1,23 +1,35 @@
-import base64
 import logging
+import time
 from collections import defaultdict
 
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from odoo import Command, fields, http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, html_sanitize
 
+from odoo.addons.account.controllers.download_docs import _build_zip_from_data, _get_headers
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+
+from ..models.account_move import MAX_ATTACHMENT_BYTES
+from ..models.res_partner import DAY, valid_id
 
 _logger = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "/dunning/<int:partner_id>/<int:expires>/<string:signature>"
+TOKEN_PREFIX = "/dunning/<int:partner_id>/<int:company_id>/<int:expires>/<string:signature>"
 MY_PREFIX = "/my/dunning"
 # Channels whose record is a task for our staff (its text is an internal instruction): the
 # customer sees that the step happened, not the instruction.
 TASK_CHANNELS = ("call", "certified", "handoff")
+# A letter the company printed and posted keeps an internal "print and post" summary as its
+# body: the customer sees its subject (they got the letter itself).
+POSTED_LETTER_STATES = ("to_post", "posted")
+# The dispute form (a message and one attachment): anything larger is refused with 413
+# before its body is read.
+DISPUTE_MAX_CONTENT_LENGTH = MAX_ATTACHMENT_BYTES + 256 * 1024
+DEFAULT_FRESH_LINK_MAX_AGE_DAYS = 180
 
 
 class DunningPortal(PortalAccount):
@@ -32,31 +44,63 @@ class DunningPortal(PortalAccount):
         return values
 
     # ------------------------------------------------------------------ resolving who
-    def _dunning_resolve(self, partner_id=None, expires=None, signature=None):
-        """(partner sudo, url prefix, None) when the visitor may see the page, else
-        (None, None, response to return)."""
+    def _dunning_resolve(self, partner_id=None, company_id=None, expires=None, signature=None):
+        """(partner sudo, company, url prefix, None) when the visitor may see the page, else
+        (None, None, None, response to return). A signed link shows one company's records
+        (the company is signed); a logged-in portal user sees all theirs (company empty)."""
         if partner_id is None:
             if request.env.user._is_public():
-                return None, None, request.redirect(f"/web/login?redirect={MY_PREFIX}")
+                return None, None, None, request.redirect(f"/web/login?redirect={MY_PREFIX}")
             partner = request.env.user.partner_id.commercial_partner_id.sudo()
-            return partner, MY_PREFIX, None
-        status, partner = request.env["res.partner"]._dunning_portal_check(
-            partner_id, expires, signature)
+            return partner, request.env["res.company"].sudo(), MY_PREFIX, None
+        status, partner, company = request.env["res.partner"]._dunning_portal_check(
+            partner_id, company_id, expires, signature)
         if status != "ok":
-            return None, None, self._dunning_render_link_problem(
-                f"/dunning/{partner_id}/{expires}/{signature}")
-        return partner, f"/dunning/{partner.id}/{int(expires)}/{signature}", None
+            return None, None, None, self._dunning_render_link_problem(
+                partner_id, company_id, expires, signature)
+        return partner, company, f"/dunning/{partner.id}/{company.id}/{expires}/{signature}", None
 
-    def _dunning_render_link_problem(self, prefix, sent=False):
-        """The same friendly page for an expired and for a tampered link: no data at all."""
+    @staticmethod
+    def _dunning_fresh_link_max_age_days():
+        value = request.env["ir.config_parameter"].sudo().get_param(
+            "dunning_portal.fresh_link_max_age_days", DEFAULT_FRESH_LINK_MAX_AGE_DAYS)
+        try:
+            return max(0, int(value))
+        except ValueError:
+            return DEFAULT_FRESH_LINK_MAX_AGE_DAYS
+
+    def _dunning_link_too_old(self, expires):
+        """A link that expired long ago gets no fresh link: the customer is asked to contact
+        the company. Decided on the expiry written in the URL only (nothing to learn about
+        the signature)."""
+        return expires < time.time() - self._dunning_fresh_link_max_age_days() * DAY
+
+    def _dunning_render_link_problem(self, partner_id, company_id, expires, signature,
+                                     sent=False):
+        """The same friendly page for an expired, a revoked and a tampered link: no data at
+        all. Whatever the signature, a link that expired long ago (by its URL) asks the
+        customer to contact the company named by the URL instead of offering a fresh link."""
+        too_old = self._dunning_link_too_old(expires)
+        contact = request.env["res.company"].sudo()
+        if too_old:
+            contact = (contact.browse(valid_id(company_id)).exists() if valid_id(company_id)
+                       else contact) or request.env.company.sudo()
         return request.render("dunning_portal.dunning_link_problem", {
-            "prefix": prefix, "sent": sent, "no_breadcrumbs": True,
+            "prefix": f"/dunning/{partner_id}/{company_id}/{expires}/{signature}",
+            "sent": sent and not too_old, "too_old": too_old, "contact": contact,
+            "no_breadcrumbs": True,
         }, status=403)
 
-    def _dunning_invoice(self, partner, invoice_id):
-        """An open invoice of this customer, or 404 (never 403: ids are not enumerable)."""
+    @staticmethod
+    def _dunning_invoice(partner, company, invoice_id):
+        """An open invoice of this customer (and of the link's company), or 404 (never 403:
+        ids are not enumerable)."""
+        invoice_id = valid_id(invoice_id)
+        if not invoice_id:
+            raise NotFound()
         Move = request.env["account.move"].sudo()
-        move = Move.search(Move._dunning_portal_open_domain(partner) + [("id", "=", invoice_id)])
+        move = Move.search(Move._dunning_portal_open_domain(partner, company)
+                           + [("id", "=", invoice_id)])
         if not move:
             raise NotFound()
         return move
@@ -72,18 +116,20 @@ class DunningPortal(PortalAccount):
         return request.env.ref("base.user_admin").sudo()
 
     # ------------------------------------------------------------------ the page
-    def _dunning_page_values(self, partner, prefix):
+    def _dunning_page_values(self, partner, company, prefix):
         env = request.env
         Move = env["account.move"].sudo()
         today = fields.Date.context_today(Move)
-        invoices = Move.search(Move._dunning_portal_open_domain(partner),
+        invoices = Move.search(Move._dunning_portal_open_domain(partner, company),
                                order="invoice_date_due, id")
-        company = invoices[:1].company_id or partner.company_id or env.company
+        link_company = company
+        scope = [("company_id", "=", company.id)] if company else []
+        company = company or invoices[:1].company_id or partner.company_id or env.company
         policy = partner._dunning_policy(company)
         max_promise = policy.max_promise_days if policy else 30
         plans = env["dunning.instalment.plan"].sudo().search(
-            [("partner_id", "=", partner.id), ("state", "in", ("requested", "approved"))],
-            order="first_date, id")
+            [("partner_id", "=", partner.id), ("state", "in", ("requested", "approved"))]
+            + scope, order="first_date, id")
         rows = []
         overdue_totals = defaultdict(float)
         for inv in invoices:
@@ -98,8 +144,9 @@ class DunningPortal(PortalAccount):
                 "days_to_due": (inv.invoice_date_due - today).days if inv.invoice_date_due else 0,
                 "overdue": overdue,
                 "residual": format_amount(env, inv.amount_residual, inv.currency_id),
-                "pay_url": inv.get_portal_url(anchor="portal_pay", query_string="&payment=True"),
-                "pdf_url": inv.get_portal_url(report_type="pdf", download=True),
+                # under the signed prefix: no permanent access token is handed out
+                "pay_url": f"{prefix}/invoice/{inv.id}/pay",
+                "pdf_url": f"{prefix}/invoice/{inv.id}/pdf",
                 "disputed": inv.dunning_dispute_state == "open",
                 "dispute_answer": (inv.dunning_dispute_state in ("accepted", "rejected")
                                    and inv.dunning_dispute_answer),
@@ -110,14 +157,11 @@ class DunningPortal(PortalAccount):
             })
         channels = dict(env["dunning.communication"]._fields["channel"]._description_selection(env))
         comms = env["dunning.communication"].sudo().search(
-            [("partner_id", "=", partner.id), ("state", "=", "sent")], order="sent_at desc, id desc")
-        history = [{
-            "comm": comm,
-            "channel": channels.get(comm.channel, comm.channel),
-            "is_task": comm.channel in TASK_CHANNELS,
-        } for comm in comms]
+            [("partner_id", "=", partner.id), ("state", "=", "sent")] + scope,
+            order="sent_at desc, id desc")
+        history = [self._dunning_history_item(comm, channels) for comm in comms]
         overdue_moves = invoices.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
-        pay_groups = self._dunning_pay_groups(partner, prefix)
+        pay_groups = self._dunning_pay_groups(partner, link_company, prefix)
         if len(pay_groups) == 1 and len(pay_groups[0]["moves"]) < 2:
             pay_groups = []  # one invoice: its own Pay button says it all
         for group in pay_groups:
@@ -152,53 +196,77 @@ class DunningPortal(PortalAccount):
             "no_breadcrumbs": True,
         }
 
-    def _dunning_render_page(self, partner, prefix, error=None, done=None, invoice_id=None,
-                             status=200):
-        values = self._dunning_page_values(partner, prefix)
+    @staticmethod
+    def _dunning_history_item(comm, channels):
+        """A sent message as the page shows it: the body sanitised whatever is stored, and
+        no internal instruction (a staff task, a letter's "print and post" summary)."""
+        posted_letter = comm.channel == "letter" and (
+            comm.delivery_state in POSTED_LETTER_STATES or not comm.mail_template_id)
+        internal = comm.channel in TASK_CHANNELS or posted_letter
+        return {
+            "comm": comm,
+            "channel": channels.get(comm.channel, comm.channel),
+            "is_task": comm.channel in TASK_CHANNELS,
+            "subject": comm.subject or comm.level_id.name,
+            "body": False if internal else Markup(html_sanitize(comm.body or "")),
+        }
+
+    def _dunning_render_page(self, partner, company, prefix, error=None, done=None,
+                             invoice_id=None, status=200):
+        values = self._dunning_page_values(partner, company, prefix)
         values.update({"error": error, "done": done, "focus_invoice_id": invoice_id})
         return request.render("dunning_portal.dunning_page", values, status=status)
 
     @http.route([TOKEN_PREFIX], type="http", auth="public", methods=["GET"], website=True,
                 sitemap=False)
-    def dunning_page(self, partner_id, expires, signature, done=None, invoice=None, **kw):
-        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+    def dunning_page(self, partner_id, company_id, expires, signature, done=None, invoice=None,
+                     **kw):
+        partner, company, prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
         if response:
             return response
-        return self._dunning_render_page(partner, prefix, done=done,
-                                         invoice_id=int(invoice) if (invoice or "").isdigit() else None)
+        return self._dunning_render_page(partner, company, prefix, done=done,
+                                         invoice_id=valid_id(invoice))
 
     @http.route([MY_PREFIX], type="http", auth="user", methods=["GET"], website=True)
     def dunning_my_page(self, done=None, invoice=None, **kw):
-        partner, prefix, response = self._dunning_resolve()
+        partner, company, prefix, response = self._dunning_resolve()
         if response:
             return response
-        return self._dunning_render_page(partner, prefix, done=done,
-                                         invoice_id=int(invoice) if (invoice or "").isdigit() else None)
+        return self._dunning_render_page(partner, company, prefix, done=done,
+                                         invoice_id=valid_id(invoice))
 
     @http.route([f"{TOKEN_PREFIX}/fresh-link"], type="http", auth="public", methods=["POST"],
                 website=True, csrf=True, sitemap=False)
-    def dunning_fresh_link(self, partner_id, expires, signature, **kw):
-        """Mail a fresh link to the address on file. Only an authentic (expired) link
-        triggers a mail; the answer is the same either way (nothing to learn)."""
-        status, partner = request.env["res.partner"]._dunning_portal_check(
-            partner_id, expires, signature)
-        if status in ("ok", "expired") and partner:
-            partner._dunning_portal_send_fresh_link()
-        return self._dunning_render_link_problem(f"/dunning/{partner_id}/{expires}/{signature}",
+    def dunning_fresh_link(self, partner_id, company_id, expires, signature, **kw):
+        """Mail a fresh link to the address on file. Only an authentic (expired) link of an
+        active customer that expired less than dunning_portal.fresh_link_max_age_days ago
+        triggers a mail, within the day's maximum per customer and per client address; the
+        answer is the same either way (nothing to learn)."""
+        if not self._dunning_link_too_old(expires):
+            status, partner, company = request.env["res.partner"]._dunning_portal_check(
+                partner_id, company_id, expires, signature)
+            if status in ("ok", "expired") and partner:
+                partner._dunning_portal_send_fresh_link(
+                    company, ip=request.httprequest.remote_addr)
+        return self._dunning_render_link_problem(partner_id, company_id, expires, signature,
                                                  sent=True)
 
     # ------------------------------------------------------------------ actions
-    def _dunning_action(self, partner_id, expires, signature, invoice_id, action, done):
-        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+    def _dunning_action(self, partner_id, company_id, expires, signature, invoice_id, action,
+                        done):
+        partner, company, prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
         if response:
             return response
-        move = self._dunning_invoice(partner, invoice_id) if invoice_id else None
+        move = self._dunning_invoice(partner, company, invoice_id) if invoice_id is not None \
+            else None
         try:
             with request.env.cr.savepoint():
-                action(partner, move)
+                action(partner, company, move)
         except (UserError, ValidationError) as exc:
-            return self._dunning_render_page(partner, prefix, error=exc.args[0],
-                                             invoice_id=invoice_id, status=400)
+            return self._dunning_render_page(partner, company, prefix, error=exc.args[0],
+                                             invoice_id=move.id if move else None, status=400)
         anchor = f"&invoice={invoice_id}#invoice-{invoice_id}" if invoice_id else ""
         return request.redirect(f"{prefix}?done={done}{anchor}", code=303)
 
@@ -215,10 +283,10 @@ class DunningPortal(PortalAccount):
     @http.route([f"{TOKEN_PREFIX}/invoice/<int:invoice_id>/dispute",
                  f"{MY_PREFIX}/invoice/<int:invoice_id>/dispute"],
                 type="http", auth="public", methods=["POST"], website=True, csrf=True,
-                sitemap=False)
-    def dunning_dispute(self, invoice_id, partner_id=None, expires=None, signature=None,
-                        category=None, message=None, attachment=None, **kw):
-        def action(partner, move):
+                sitemap=False, max_content_length=DISPUTE_MAX_CONTENT_LENGTH)
+    def dunning_dispute(self, invoice_id, partner_id=None, company_id=None, expires=None,
+                        signature=None, category=None, message=None, attachment=None, **kw):
+        def action(partner, company, move):
             name = data = None
             if attachment is not None and getattr(attachment, "filename", None):
                 data = attachment.read()
@@ -226,63 +294,62 @@ class DunningPortal(PortalAccount):
             actor = self._dunning_actor(move)
             move.with_user(actor).sudo()._dunning_portal_dispute(
                 category, message, attachment_name=name, attachment_data=data, partner=partner)
-        return self._dunning_action(partner_id, expires, signature, invoice_id, action, "dispute")
+        return self._dunning_action(partner_id, company_id, expires, signature, invoice_id,
+                                    action, "dispute")
 
     @http.route([f"{TOKEN_PREFIX}/invoice/<int:invoice_id>/promise",
                  f"{MY_PREFIX}/invoice/<int:invoice_id>/promise"],
                 type="http", auth="public", methods=["POST"], website=True, csrf=True,
                 sitemap=False)
-    def dunning_promise(self, invoice_id, partner_id=None, expires=None, signature=None,
-                        promise_date=None, note=None, **kw):
-        def action(partner, move):
+    def dunning_promise(self, invoice_id, partner_id=None, company_id=None, expires=None,
+                        signature=None, promise_date=None, note=None, **kw):
+        def action(partner, company, move):
             day = self._dunning_date(promise_date)
             actor = self._dunning_actor(move)
             move.with_user(actor).sudo()._dunning_portal_promise(day, (note or "").strip(),
                                                                  partner=partner)
-        return self._dunning_action(partner_id, expires, signature, invoice_id, action, "promise")
+        return self._dunning_action(partner_id, company_id, expires, signature, invoice_id,
+                                    action, "promise")
 
     @http.route([f"{TOKEN_PREFIX}/instalments", f"{MY_PREFIX}/instalments"],
                 type="http", auth="public", methods=["POST"], website=True, csrf=True,
                 sitemap=False)
-    def dunning_instalments(self, partner_id=None, expires=None, signature=None,
+    def dunning_instalments(self, partner_id=None, company_id=None, expires=None, signature=None,
                             instalment_count=None, first_date=None, note=None, **kw):
         invoice_ids = request.httprequest.form.getlist("invoice_ids")
 
-        def action(partner, move):
+        def action(partner, company, move):
             moves = request.env["account.move"].sudo()
             for raw in invoice_ids:
-                if not str(raw).isdigit():
-                    raise NotFound()
-                moves |= self._dunning_invoice(partner, int(raw))
-            try:
-                count = int(instalment_count or 0)
-            except ValueError:
-                count = 0
+                moves |= self._dunning_invoice(partner, company, raw)
+            count = instalment_count if isinstance(instalment_count, str) else ""
+            count = int(count) if count.isascii() and count.isdecimal() and len(count) < 4 else 0
             day = self._dunning_date(first_date)
             actor = self._dunning_actor(moves[:1]) if moves else request.env.ref("base.user_admin")
             request.env["dunning.instalment.plan"].with_user(actor).sudo()._dunning_request(
                 partner, moves, count, day, (note or "").strip())
-        return self._dunning_action(partner_id, expires, signature, None, action, "instalments")
+        return self._dunning_action(partner_id, company_id, expires, signature, None, action,
+                                    "instalments")
 
     # ------------------------------------------------------------------ pay several at once
-    def _dunning_overdue_payable(self, partner):
+    def _dunning_overdue_payable(self, partner, company=None):
         Move = request.env["account.move"].sudo()
         today = fields.Date.context_today(Move)
-        moves = Move.search(Move._dunning_portal_open_domain(partner)
+        moves = Move.search(Move._dunning_portal_open_domain(partner, company)
                             + [("invoice_date_due", "<", today)], order="invoice_date_due, id")
         # a disputed invoice is not asked for while we look into it
         return moves.filtered(lambda m: m._has_to_be_paid() and m.dunning_dispute_state != "open")
 
-    def _dunning_pay_groups(self, partner, prefix):
+    def _dunning_pay_groups(self, partner, company, prefix):
         """The overdue invoices one payment can settle: one group per company and currency
         (a payment has one of each). One group keeps the short URLs."""
-        groups = self._dunning_overdue_payable(partner).grouped(
+        groups = self._dunning_overdue_payable(partner, company).grouped(
             lambda m: (m.company_id, m.currency_id))
         result = []
-        for (company, currency), moves in groups.items():
-            suffix = "" if len(groups) == 1 else f"/{company.id}/{currency.id}"
+        for (group_company, currency), moves in groups.items():
+            suffix = "" if len(groups) == 1 else f"/{group_company.id}/{currency.id}"
             result.append({
-                "moves": moves, "company": company, "currency": currency,
+                "moves": moves, "company": group_company, "currency": currency,
                 "amount": sum(moves.mapped("amount_residual")),
                 "url": f"{prefix}/pay{suffix}", "transaction_route": f"{prefix}/transaction{suffix}",
             })
@@ -296,10 +363,17 @@ class DunningPortal(PortalAccount):
         return next((group for group in groups if (group["company"].id, group["currency"].id)
                      == (company_id, currency_id)), None)
 
-    def _dunning_plan_to_pay(self, partner, plan_id):
-        """A running payment plan of this customer with something to pay now, or 404."""
-        plan = request.env["dunning.instalment.plan"].sudo().search([
-            ("id", "=", plan_id), ("partner_id", "=", partner.id), ("state", "=", "approved")])
+    @staticmethod
+    def _dunning_plan_to_pay(partner, company, plan_id):
+        """A running payment plan of this customer (and of the link's company) with something
+        to pay now, or 404."""
+        plan_id = valid_id(plan_id)
+        if not plan_id:
+            raise NotFound()
+        domain = [("id", "=", plan_id), ("partner_id", "=", partner.id), ("state", "=", "approved")]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        plan = request.env["dunning.instalment.plan"].sudo().search(domain)
         moves = plan.invoice_ids.filtered(lambda m: m._has_to_be_paid())
         if not plan or not moves or plan.currency_id.is_zero(plan.amount_due_next):
             raise NotFound()
@@ -308,9 +382,17 @@ class DunningPortal(PortalAccount):
             raise NotFound()
         return plan, moves, min(plan.amount_due_next, sum(moves.mapped("amount_residual")))
 
+    def _dunning_invoice_to_pay(self, partner, company, invoice_id):
+        """An open invoice of this customer that can be paid online, or 404."""
+        move = self._dunning_invoice(partner, company, invoice_id)
+        if not move._has_to_be_paid():
+            raise NotFound()
+        return move
+
     def _dunning_render_payment(self, partner, prefix, moves, amount, transaction_route, **kw):
         """Odoo's overdue payment page (account_payment) for these invoices and this amount,
-        reachable from the signed link too (Odoo's own needs a login)."""
+        reachable from the signed link too (Odoo's own needs a login or an invoice access
+        token)."""
         company, currency = moves.company_id, moves.currency_id
         reference = (company.get_next_batch_payment_communication() if len(moves) > 1
                      else moves.name)
@@ -330,16 +412,18 @@ class DunningPortal(PortalAccount):
             }, **kw)
         return request.render("account_payment.portal_overdue_invoices_page", values)
 
-    def _dunning_json_partner(self, partner_id, expires, signature):
+    def _dunning_json_partner(self, partner_id, company_id, expires, signature):
+        """(partner sudo, company or empty) behind a transaction route, else ValidationError."""
         if partner_id is None:
             if request.env.user._is_public():
                 raise ValidationError(request.env._("Please log in to pay your invoices."))
-            return request.env.user.partner_id.commercial_partner_id.sudo()
-        status, partner = request.env["res.partner"]._dunning_portal_check(
-            partner_id, expires, signature)
+            return (request.env.user.partner_id.commercial_partner_id.sudo(),
+                    request.env["res.company"].sudo())
+        status, partner, company = request.env["res.partner"]._dunning_portal_check(
+            partner_id, company_id, expires, signature)
         if status != "ok":
             raise ValidationError(request.env._("This link is no longer valid."))
-        return partner
+        return partner, company
 
     def _dunning_transaction(self, partner, moves, amount, payment_reference, kwargs):
         """Draft transaction for these invoices. The amount is the server's, whatever the
@@ -357,19 +441,20 @@ class DunningPortal(PortalAccount):
         return tx_sudo._get_processing_values()
 
     @http.route([f"{TOKEN_PREFIX}/pay", f"{MY_PREFIX}/pay",
-                 f"{TOKEN_PREFIX}/pay/<int:company_id>/<int:currency_id>",
-                 f"{MY_PREFIX}/pay/<int:company_id>/<int:currency_id>"],
+                 f"{TOKEN_PREFIX}/pay/<int:group_company_id>/<int:currency_id>",
+                 f"{MY_PREFIX}/pay/<int:group_company_id>/<int:currency_id>"],
                 type="http", auth="public", methods=["GET"], website=True, sitemap=False)
-    def dunning_pay_all(self, partner_id=None, expires=None, signature=None, company_id=None,
-                        currency_id=None, **kw):
+    def dunning_pay_all(self, partner_id=None, company_id=None, expires=None, signature=None,
+                        group_company_id=None, currency_id=None, **kw):
         """Pay every overdue invoice (of one company and currency) at once."""
-        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+        partner, company, prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
         if response:
             return response
-        groups = self._dunning_pay_groups(partner, prefix)
-        group = self._dunning_pay_group(groups, company_id, currency_id)
-        if company_id is None and len(groups) > 1:
-            return self._dunning_render_page(partner, prefix, status=400, error=request.env._(
+        groups = self._dunning_pay_groups(partner, company, prefix)
+        group = self._dunning_pay_group(groups, group_company_id, currency_id)
+        if group_company_id is None and len(groups) > 1:
+            return self._dunning_render_page(partner, company, prefix, status=400, error=request.env._(
                 "Your overdue invoices are in several currencies or companies: choose which "
                 "ones to pay."))
         if not group:
@@ -378,46 +463,98 @@ class DunningPortal(PortalAccount):
                                             group["transaction_route"], **kw)
 
     @http.route([f"{TOKEN_PREFIX}/transaction", f"{MY_PREFIX}/transaction",
-                 f"{TOKEN_PREFIX}/transaction/<int:company_id>/<int:currency_id>",
-                 f"{MY_PREFIX}/transaction/<int:company_id>/<int:currency_id>"],
+                 f"{TOKEN_PREFIX}/transaction/<int:group_company_id>/<int:currency_id>",
+                 f"{MY_PREFIX}/transaction/<int:group_company_id>/<int:currency_id>"],
                 type="jsonrpc", auth="public")
-    def dunning_pay_all_transaction(self, partner_id=None, expires=None, signature=None,
-                                    company_id=None, currency_id=None, payment_reference=None,
-                                    access_token=None, **kwargs):
-        partner = self._dunning_json_partner(partner_id, expires, signature)
-        groups = self._dunning_pay_groups(partner, "")
+    def dunning_pay_all_transaction(self, partner_id=None, company_id=None, expires=None,
+                                    signature=None, group_company_id=None, currency_id=None,
+                                    payment_reference=None, access_token=None, **kwargs):
+        partner, company = self._dunning_json_partner(partner_id, company_id, expires, signature)
+        groups = self._dunning_pay_groups(partner, company, "")
         if not groups:
             raise ValidationError(request.env._("Nothing is overdue any more."))
-        if company_id is None and len(groups) > 1:
+        if group_company_id is None and len(groups) > 1:
             raise ValidationError(request.env._(
                 "Your overdue invoices are in several currencies or companies: choose which "
                 "ones to pay."))
-        group = self._dunning_pay_group(groups, company_id, currency_id)
+        group = self._dunning_pay_group(groups, group_company_id, currency_id)
         if not group:
             raise ValidationError(request.env._("Nothing is overdue any more in this currency."))
         return self._dunning_transaction(partner, group["moves"], group["amount"],
                                          payment_reference, kwargs)
 
-    @http.route([f"{TOKEN_PREFIX}/plan/<int:plan_id>/pay", f"{MY_PREFIX}/plan/<int:plan_id>/pay"],
+    # ------------------------------------------------------------------ one invoice
+    @http.route([f"{TOKEN_PREFIX}/invoice/<int:invoice_id>/pdf",
+                 f"{MY_PREFIX}/invoice/<int:invoice_id>/pdf"],
                 type="http", auth="public", methods=["GET"], website=True, sitemap=False)
-    def dunning_pay_instalment(self, plan_id, partner_id=None, expires=None, signature=None,
-                               **kw):
-        """Pay the next instalment of a running payment plan."""
-        partner, prefix, response = self._dunning_resolve(partner_id, expires, signature)
+    def dunning_invoice_pdf(self, invoice_id, partner_id=None, company_id=None, expires=None,
+                            signature=None, **kw):
+        """The invoice document (its official PDF, else the invoice report), under the signed
+        prefix: no invoice access token is created."""
+        partner, company, _prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
         if response:
             return response
-        _plan, moves, amount = self._dunning_plan_to_pay(partner, plan_id)
+        move = self._dunning_invoice(partner, company, invoice_id)
+        docs = move.with_company(move.company_id)._get_invoice_legal_documents_all(
+            allow_fallback=True)
+        if len(docs) == 1:
+            headers = self._get_http_headers(move, "pdf", docs[0]["content"], True)
+            return request.make_response(docs[0]["content"], list(headers.items()))
+        filename = move._get_invoice_report_filename(extension="zip")
+        content = _build_zip_from_data(docs)
+        return request.make_response(content, _get_headers(filename, "zip", content))
+
+    @http.route([f"{TOKEN_PREFIX}/invoice/<int:invoice_id>/pay",
+                 f"{MY_PREFIX}/invoice/<int:invoice_id>/pay"],
+                type="http", auth="public", methods=["GET"], website=True, sitemap=False)
+    def dunning_pay_invoice(self, invoice_id, partner_id=None, company_id=None, expires=None,
+                            signature=None, **kw):
+        """Pay one invoice: what it still owes, computed by the server."""
+        partner, company, prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
+        if response:
+            return response
+        move = self._dunning_invoice_to_pay(partner, company, invoice_id)
+        return self._dunning_render_payment(partner, prefix, move, move.amount_residual,
+                                            f"{prefix}/invoice/{move.id}/transaction", **kw)
+
+    @http.route([f"{TOKEN_PREFIX}/invoice/<int:invoice_id>/transaction",
+                 f"{MY_PREFIX}/invoice/<int:invoice_id>/transaction"], type="jsonrpc",
+                auth="public")
+    def dunning_pay_invoice_transaction(self, invoice_id, partner_id=None, company_id=None,
+                                        expires=None, signature=None, payment_reference=None,
+                                        access_token=None, **kwargs):
+        partner, company = self._dunning_json_partner(partner_id, company_id, expires, signature)
+        try:
+            move = self._dunning_invoice_to_pay(partner, company, invoice_id)
+        except NotFound:
+            raise ValidationError(request.env._("Nothing is left to pay on this invoice."))
+        return self._dunning_transaction(partner, move, move.amount_residual, payment_reference,
+                                         kwargs)
+
+    # ------------------------------------------------------------------ payment plans
+    @http.route([f"{TOKEN_PREFIX}/plan/<int:plan_id>/pay", f"{MY_PREFIX}/plan/<int:plan_id>/pay"],
+                type="http", auth="public", methods=["GET"], website=True, sitemap=False)
+    def dunning_pay_instalment(self, plan_id, partner_id=None, company_id=None, expires=None,
+                               signature=None, **kw):
+        """Pay the next instalment of a running payment plan."""
+        partner, company, prefix, response = self._dunning_resolve(
+            partner_id, company_id, expires, signature)
+        if response:
+            return response
+        plan, moves, amount = self._dunning_plan_to_pay(partner, company, plan_id)
         return self._dunning_render_payment(partner, prefix, moves, amount,
-                                            f"{prefix}/plan/{plan_id}/transaction", **kw)
+                                            f"{prefix}/plan/{plan.id}/transaction", **kw)
 
     @http.route([f"{TOKEN_PREFIX}/plan/<int:plan_id>/transaction",
                  f"{MY_PREFIX}/plan/<int:plan_id>/transaction"], type="jsonrpc", auth="public")
-    def dunning_pay_instalment_transaction(self, plan_id, partner_id=None, expires=None,
-                                           signature=None, payment_reference=None,
+    def dunning_pay_instalment_transaction(self, plan_id, partner_id=None, company_id=None,
+                                           expires=None, signature=None, payment_reference=None,
                                            access_token=None, **kwargs):
-        partner = self._dunning_json_partner(partner_id, expires, signature)
+        partner, company = self._dunning_json_partner(partner_id, company_id, expires, signature)
         try:
-            _plan, moves, amount = self._dunning_plan_to_pay(partner, plan_id)
+            _plan, moves, amount = self._dunning_plan_to_pay(partner, company, plan_id)
         except NotFound:
             raise ValidationError(request.env._("Nothing is left to pay for this instalment."))
         return self._dunning_transaction(partner, moves, amount, payment_reference, kwargs)

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mimetypes import guess_mimetype
 
 DISPUTE_CATEGORIES = [
     ("not_received", "Not received"),
@@ -11,6 +12,21 @@ DISPUTE_CATEGORIES = [
     ("other", "Other"),
 ]
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# What a customer may attach to a dispute, recognised by content (not by name or by what the
+# browser says): PDF, pictures, office documents, plain text.
+DISPUTE_MIMETYPES = {
+    "application/pdf",
+    "image/png", "image/jpeg", "image/gif", "image/webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/msword", "application/vnd.ms-excel",
+    "text/plain",
+}
+MAX_DISPUTE_MESSAGE = 4000
+MAX_NOTE = 1000
+MAX_ATTACHMENT_NAME = 200
 
 
 class AccountMove(models.Model):
@@ -24,11 +40,15 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.commercial_partner_id._dunning_portal_url(self.company_id)
 
-    def _dunning_portal_open_domain(self, partner):
-        """Open customer invoices of a commercial partner, as the portal page lists them."""
-        return [("commercial_partner_id", "=", partner.id), ("state", "=", "posted"),
-                ("move_type", "=", "out_invoice"),
-                ("payment_state", "in", ("not_paid", "partial"))]
+    def _dunning_portal_open_domain(self, partner, company=None):
+        """Open customer invoices of a commercial partner (of one company when given: the
+        signed link's), as the portal page lists them."""
+        domain = [("commercial_partner_id", "=", partner.id), ("state", "=", "posted"),
+                  ("move_type", "=", "out_invoice"),
+                  ("payment_state", "in", ("not_paid", "partial"))]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        return domain
 
     def _dunning_portal_days_late(self):
         self.ensure_one()
@@ -65,22 +85,40 @@ class AccountMove(models.Model):
         message = (message or "").strip()
         if not message:
             raise UserError(self.env._("Tell us what is wrong with the invoice."))
-        if attachment_data and len(attachment_data) > MAX_ATTACHMENT_BYTES:
-            raise UserError(self.env._(
-                "The attachment is too large (%(size)s MB): the limit is %(max)s MB.",
-                size=round(len(attachment_data) / 1024 / 1024, 1),
-                max=MAX_ATTACHMENT_BYTES // 1024 // 1024))
+        if len(message) > MAX_DISPUTE_MESSAGE:
+            raise UserError(self.env._("Your message is too long: %s characters at most.",
+                                       MAX_DISPUTE_MESSAGE))
+        mimetype = None
+        if attachment_data:
+            if len(attachment_data) > MAX_ATTACHMENT_BYTES:
+                raise UserError(self.env._(
+                    "The attachment is too large (%(size)s MB): the limit is %(max)s MB.",
+                    size=round(len(attachment_data) / 1024 / 1024, 1),
+                    max=MAX_ATTACHMENT_BYTES // 1024 // 1024))
+            mimetype = guess_mimetype(attachment_data)
+            if mimetype not in DISPUTE_MIMETYPES:
+                raise UserError(self.env._(
+                    "We cannot accept this type of file: please send a PDF, a picture (PNG, "
+                    "JPEG, GIF, WebP), an office document (Word, Excel, OpenDocument) or plain "
+                    "text."))
         if self.dunning_dispute_state == "open":
             raise UserError(self.env._("Invoice %s is already disputed: we are looking into it.",
                                        self.name))
+        if self.dunning_dispute_state == "rejected":
+            raise UserError(self.env._(
+                "We already rejected a dispute about invoice %s and answered you: please "
+                "contact us directly if something new came up.", self.name))
         last = self.env["mail.message"].sudo().search([], order="id desc", limit=1).id or 0
         self._dunning_dispute(f"{categories[category]}: {message}")
         self.dunning_dispute_category = category
         attachment = None
         if attachment_data:
+            # on the invoice, not public, no access token: the company's users read it (and the
+            # customer through their signed page)
             attachment = self.env["ir.attachment"].sudo().create({
-                "name": attachment_name or "attachment", "raw": attachment_data,
-                "res_model": self._name, "res_id": self.id,
+                "name": (attachment_name or "attachment")[:MAX_ATTACHMENT_NAME],
+                "raw": attachment_data, "mimetype": mimetype,
+                "res_model": self._name, "res_id": self.id, "public": False,
             })
         if partner:
             self._dunning_portal_customer_post(partner, last, attachment)
@@ -92,6 +130,13 @@ class AccountMove(models.Model):
         if self.dunning_dispute_state == "open":
             raise UserError(self.env._("Invoice %s is disputed: no promise is needed while we "
                                        "look into it.", self.name))
+        if len(note or "") > MAX_NOTE:
+            raise UserError(self.env._("Your message is too long: %s characters at most.",
+                                       MAX_NOTE))
+        if self.dunning_promise_state == "broken":
+            raise UserError(self.env._(
+                "Your previous promise to pay invoice %s was not kept: please pay it or contact "
+                "us to agree on a date.", self.name))
         today = fields.Date.context_today(self)
         if (self.dunning_promise_state == "open" and self.dunning_promise_date
                 and self.dunning_promise_date >= today):

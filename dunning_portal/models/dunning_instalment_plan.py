@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
+
+MAX_NOTE = 1000
+DEFAULT_RETRY_DAYS = 30
 
 PLAN_STATES = [
     ("requested", "Requested"),
@@ -46,6 +51,11 @@ class DunningInstalmentPlan(models.Model):
         help="Sent to the customer with the approval or the refusal (optional).")
     state = fields.Selection(PLAN_STATES, default="requested", required=True, tracking=True,
                              index=True)
+    refused_date = fields.Date(
+        string="Refused On", readonly=True, copy=False,
+        help="When the plan was refused: the customer can ask for another one from their page "
+             "only some days later (system parameter dunning_portal.plan_retry_days, 30 by "
+             "default); the accountant can always create one.")
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_amount_total", string="Amount Due")
     instalment_amount = fields.Monetary(compute="_compute_amount_total", string="Per Instalment")
@@ -94,6 +104,9 @@ class DunningInstalmentPlan(models.Model):
         partner = partner.commercial_partner_id
         if not invoices:
             raise UserError(self.env._("Choose the invoices to pay in instalments."))
+        if len(note or "") > MAX_NOTE:
+            raise UserError(self.env._("Your message is too long: %s characters at most.",
+                                       MAX_NOTE))
         if any(inv.commercial_partner_id != partner for inv in invoices):
             raise UserError(self.env._("These invoices are not yours."))
         company = invoices[0].company_id
@@ -118,6 +131,16 @@ class DunningInstalmentPlan(models.Model):
                               ("invoice_ids", "in", invoices.ids)]):
             raise UserError(self.env._("These invoices already have a payment plan or a "
                                        "request waiting for our answer."))
+        retry_days = self._dunning_retry_days()
+        refused_on = max((plan.refused_date or plan.write_date.date() for plan in self.search([
+            ("partner_id", "=", partner.id), ("company_id", "=", company.id),
+            ("state", "=", "refused")])), default=None)
+        if refused_on and today < refused_on + timedelta(days=retry_days):
+            raise UserError(self.env._(
+                "We refused a payment plan on %(date)s: you can ask for a new one from "
+                "%(next)s. Please contact us if you need to talk about it before.",
+                date=format_date(self.env, refused_on),
+                next=format_date(self.env, refused_on + timedelta(days=retry_days))))
         plan = self.create({
             "partner_id": partner.id, "company_id": company.id,
             "invoice_ids": [fields.Command.set(invoices.ids)],
@@ -133,6 +156,16 @@ class DunningInstalmentPlan(models.Model):
         for inv in invoices:
             inv.message_post(body=body, author_id=partner.id)
         return plan
+
+    @api.model
+    def _dunning_retry_days(self):
+        """Days after a refusal before the customer may ask again from their page."""
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "dunning_portal.plan_retry_days", DEFAULT_RETRY_DAYS)
+        try:
+            return max(0, int(value))
+        except ValueError:
+            return DEFAULT_RETRY_DAYS
 
     # ------------------------------------------------------------------ answer
     def _dunning_schedule_values(self):
@@ -211,7 +244,7 @@ class DunningInstalmentPlan(models.Model):
 
     def action_refuse(self):
         for plan in self.filtered(lambda p: p.state == "requested"):
-            plan.state = "refused"
+            plan.write({"state": "refused", "refused_date": fields.Date.context_today(plan)})
             for inv in plan.invoice_ids:
                 inv.message_post(body=self.env._("Payment plan refused: the reminders go on."))
             plan.activity_feedback(["mail.mail_activity_data_todo"],

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .res_partner import MAX_LINK_DAYS
+
 
 class DunningPolicy(models.Model):
     _inherit = "dunning.policy"
@@ -8,7 +10,8 @@ class DunningPolicy(models.Model):
     link_validity_days = fields.Integer(
         string="Customer Link Validity (days)", default=30,
         help="The signed link in every reminder opens the customer's page without login for "
-             "this many days; after that the customer can ask for a fresh link by e-mail.")
+             "this many days (90 at most); after that the customer can ask for a fresh link by "
+             "e-mail.")
     max_instalments = fields.Integer(
         string="Maximum Instalments", default=3,
         help="Customers can ask for a payment plan of at most this many instalments.")
@@ -18,5 +21,9 @@ class DunningPolicy(models.Model):
         for policy in self:
             if policy.link_validity_days < 1:
                 raise ValidationError(self.env._("A customer link must be valid for at least one day."))
+            if policy.link_validity_days > MAX_LINK_DAYS:
+                raise ValidationError(self.env._(
+                    "A customer link opens the customer's page without login: it can be valid "
+                    "for %s days at most.", MAX_LINK_DAYS))
             if policy.max_instalments < 0:
                 raise ValidationError(self.env._("The maximum number of instalments cannot be negative."))

@@ -1,6 +1,9 @@
+import re
 import time
+from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
@@ -9,10 +12,30 @@ DAY = 86400
 # HMAC-SHA256 truncated to 128 bits (32 hex characters): still far beyond guessing, and the
 # link stays short enough for an SMS.
 SIGNATURE_LENGTH = 32
+SIGNATURE_RE = re.compile(r"[0-9a-f]{%d}" % SIGNATURE_LENGTH)
+# Whatever a policy says, a link lives at most this long.
+MAX_LINK_DAYS = 90
+DEFAULT_LINK_DAYS = 30
+# Record ids are PostgreSQL integers: anything outside is no record (and no query).
+MAX_ID = 2**31 - 1
+DUNNING_USER = "dunning_chain.group_dunning_user"
 
 
-def _sign(env, partner_id, expires):
-    return hmac(env(su=True), SCOPE, (int(partner_id), int(expires)))[:SIGNATURE_LENGTH]
+def _sign(env, partner_id, company_id, expires, version):
+    return hmac(env(su=True), SCOPE, (int(partner_id), int(company_id), int(expires),
+                                      int(version)))[:SIGNATURE_LENGTH]
+
+
+def valid_id(value):
+    """An int a record id can be (1 .. 2**31-1), from an int or a plain ASCII decimal string;
+    else None."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdecimal() and len(value) <= 10):
+            return None
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        return None
+    return value
 
 
 class ResPartner(models.Model):
@@ -21,46 +44,76 @@ class ResPartner(models.Model):
     dunning_link_sent_at = fields.Datetime(
         string="Fresh Dunning Link Sent", copy=False, readonly=True,
         help="Last time a fresh link to the dunning page was e-mailed at the customer's request.")
+    dunning_link_version = fields.Integer(
+        string="Customer Link Version", default=0, copy=False, readonly=True,
+        groups=DUNNING_USER,
+        help="Part of every signed link to the customer's dunning page: revoking the customer's "
+             "links raises it, and every link given before stops working.")
 
     # ------------------------------------------------------------------ signed links
-    def _dunning_portal_signature(self, expires):
+    def _dunning_portal_signature(self, company, expires):
         """HMAC-SHA256 (key: the database secret) of ('dunning_portal', (commercial partner
-        id, expiry timestamp)), truncated to 128 bits."""
+        id, company id, expiry timestamp, link version)), truncated to 128 bits."""
         self.ensure_one()
-        return _sign(self.env, self.id, expires)
+        return _sign(self.env, self.id, company.id, expires, self.sudo().dunning_link_version)
 
-    def _dunning_portal_path(self, expires):
-        self.ensure_one()
-        return f"/dunning/{self.id}/{int(expires)}/{self._dunning_portal_signature(expires)}"
-
-    def _dunning_portal_url(self, company=None, expires=None):
-        """Absolute signed URL of the customer's dunning page, valid for the policy's
-        link_validity_days (30 by default)."""
+    def _dunning_portal_path(self, company, expires):
+        """Path of the customer's page for one company, signed until ``expires`` (unix time)."""
         self.ensure_one()
         partner = self.commercial_partner_id
+        return (f"/dunning/{partner.id}/{company.id}/{int(expires)}/"
+                f"{partner._dunning_portal_signature(company, expires)}")
+
+    def _dunning_portal_link_days(self, company):
+        """How long a new link lives: the policy's validity, at most MAX_LINK_DAYS."""
+        policy = self.commercial_partner_id._dunning_policy(company)
+        days = policy.link_validity_days if policy and policy.link_validity_days else DEFAULT_LINK_DAYS
+        return max(1, min(days, MAX_LINK_DAYS))
+
+    def _dunning_portal_url(self, company=None, expires=None):
+        """Absolute signed URL of the customer's dunning page for ``company`` (the customer's
+        company, else the current one), valid for the policy's link_validity_days (30 by
+        default, 90 at most)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        company = company or partner.company_id or self.env.company
         if expires is None:
-            policy = partner._dunning_policy(company or self.env.company)
-            days = policy.link_validity_days if policy and policy.link_validity_days else 30
-            expires = int(time.time()) + days * DAY
-        return partner.get_base_url() + partner._dunning_portal_path(expires)
+            expires = int(time.time()) + partner._dunning_portal_link_days(company) * DAY
+        return partner.get_base_url() + partner._dunning_portal_path(company, expires)
 
     @api.model
-    def _dunning_portal_check(self, partner_id, expires, signature):
-        """('ok' | 'expired' | 'invalid', sudo commercial partner or empty recordset).
+    def _dunning_portal_check(self, partner_id, company_id, expires, signature):
+        """('ok' | 'expired' | 'invalid', sudo commercial partner, sudo company); the records
+        are empty when invalid.
 
-        The signature is checked before anything else (constant time); an authentic but
-        expired link still names its partner so that a fresh link can be sent to the e-mail
-        address on file, never to one typed in."""
-        Partner = self.env["res.partner"].sudo()
-        expected = _sign(self.env, partner_id, expires)
-        if not signature or not consteq(expected, str(signature)):
-            return "invalid", Partner
-        partner = Partner.browse(int(partner_id)).exists()
-        if not partner or partner != partner.commercial_partner_id:
-            return "invalid", Partner
-        if int(expires) < time.time():
-            return "expired", partner
-        return "ok", partner
+        The signature is checked before anything else is said (constant time, over the link
+        version of the customer: a revoked link is a forged one); an authentic but expired
+        link still names its partner and company so that a fresh link can be sent to the
+        e-mail address on file, never to one typed in. An archived customer, a company that
+        is gone, an expiry further away than any link we give: invalid."""
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        Company = self.env["res.company"].sudo()
+        invalid = ("invalid", Partner.browse(), Company.browse())
+        partner_id, company_id = valid_id(partner_id), valid_id(company_id)
+        if not partner_id or not company_id or not isinstance(expires, int) \
+                or not 0 < expires < time.time() + (MAX_LINK_DAYS + 1) * DAY:
+            return invalid
+        if not isinstance(signature, str) or not SIGNATURE_RE.fullmatch(signature):
+            return invalid
+        partner = Partner.browse(partner_id).exists()
+        version = partner.dunning_link_version if partner else 0
+        expected = _sign(self.env, partner_id, company_id, expires, version)
+        if not consteq(expected, signature):
+            return invalid
+        company = Company.browse(company_id).exists()
+        if (not partner or not company or partner != partner.commercial_partner_id
+                or not partner.active
+                or (partner.company_id and partner.company_id != company)):
+            return invalid
+        partner = partner.with_context(active_test=True)
+        if expires < time.time():
+            return "expired", partner, company
+        return "ok", partner, company
 
     def _dunning_portal_link_recipients(self):
         """Where a fresh link goes: the customer's dunning contacts, else the customer."""
@@ -68,12 +121,23 @@ class ResPartner(models.Model):
         contacts = self.child_ids.filtered(lambda p: p.dunning_contact and p.email)
         return contacts or (self if self.email else self.browse())
 
-    def _dunning_portal_send_fresh_link(self, min_interval_minutes=5):
-        """E-mail a fresh signed link to the addresses on file. Returns the mail.mail (empty
-        when there is no address or a link was sent in the last minutes)."""
+    @api.model
+    def _dunning_fresh_link_daily_max(self):
+        ICP = self.env["ir.config_parameter"].sudo()
+        try:
+            return max(0, int(ICP.get_param("dunning_portal.fresh_link_daily_max", 3)))
+        except ValueError:
+            return 3
+
+    def _dunning_portal_send_fresh_link(self, company, ip=None, min_interval_minutes=5):
+        """E-mail a fresh signed link for ``company`` to the addresses on file. Returns the
+        mail.mail, empty when there is no address, when a link was sent in the last minutes,
+        or when the day's maximum is reached for this customer or for the client address
+        ``ip`` (ir.config_parameter dunning_portal.fresh_link_daily_max, default 3)."""
         self.ensure_one()
         partner = self.sudo().commercial_partner_id
         Mail = self.env["mail.mail"].sudo()
+        Request = self.env["dunning.portal.link.request"].sudo()
         recipients = partner._dunning_portal_link_recipients()
         now = fields.Datetime.now()
         if not recipients:
@@ -81,7 +145,14 @@ class ResPartner(models.Model):
         last = partner.dunning_link_sent_at
         if last and (now - last).total_seconds() < min_interval_minutes * 60:
             return Mail
-        company = partner.company_id or self.env.company
+        daily_max = self._dunning_fresh_link_daily_max()
+        since = now - timedelta(days=1)
+        if Request.search_count([("partner_id", "=", partner.id), ("create_date", ">", since)]) \
+                >= daily_max:
+            return Mail
+        if ip and Request.search_count([("ip", "=", ip), ("create_date", ">", since)]) >= daily_max:
+            return Mail
+        Request.create({"partner_id": partner.id, "ip": ip or False})
         lang = partner.lang or self.env.lang
         url = partner._dunning_portal_url(company)
         body = self.env["ir.qweb"].with_context(lang=lang)._render(
@@ -103,9 +174,30 @@ class ResPartner(models.Model):
             ", ".join(recipients.mapped("email"))))
         return mail
 
+    # ------------------------------------------------------------------ staff actions
+    def _dunning_check_link_rights(self):
+        if not self.env.user.has_group(DUNNING_USER):
+            raise AccessError(self.env._(
+                "Only Dunning users can open or revoke a customer's dunning page link."))
+        self.check_access("read")
+
     def action_dunning_portal_preview(self):
-        """Open the customer's page as the customer sees it (short-lived link)."""
+        """Open the customer's page as the customer sees it (short-lived link), for the
+        current company. Dunning users only: the link opens the page without login."""
         self.ensure_one()
+        self._dunning_check_link_rights()
         partner = self.commercial_partner_id
         return {"type": "ir.actions.act_url", "target": "new",
-                "url": partner._dunning_portal_path(int(time.time()) + DAY)}
+                "url": partner._dunning_portal_path(self.env.company, int(time.time()) + DAY)}
+
+    def action_dunning_revoke_links(self):
+        """Every link to the customer's dunning page given so far stops working (reminders
+        sent from now on carry new ones)."""
+        self._dunning_check_link_rights()
+        for partner in self.commercial_partner_id:
+            partner.sudo().dunning_link_version += 1
+            partner.sudo().message_post(author_id=self.env.user.partner_id.id,
+                                        subtype_xmlid="mail.mt_note", body=self.env._(
+                "Customer links revoked by %s: the links to the dunning page given so far no "
+                "longer open it.", self.env.user.name))
+        return True

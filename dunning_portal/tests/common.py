@@ -57,11 +57,13 @@ class DunningPortalCommon(DunningCommon, HttpCase):
             "payment_reference": reference, "csrf_token": self._csrf(),
         }
 
-    def _link(self, partner=None, expires=None):
+    def _link(self, partner=None, expires=None, company=None):
+        """Path of a signed link (valid for an hour by default) for a company (the current
+        one by default)."""
         partner = partner or self.customer
         if expires is None:
             expires = int(time.time()) + 3600
-        return partner._dunning_portal_path(expires)
+        return partner._dunning_portal_path(company or self.env.company, expires)
 
     def _csrf(self):
         return Request.csrf_token(self)

@@ -23,22 +23,24 @@ class TestDunningPortalAccess(DunningPortalCommon):
         self.assertIn("/web/login", res.headers["Location"])
 
     def test_valid_link_shows_invoices_and_total(self):
-        res = self.url_open(self._link())
+        link = self._link()
+        res = self.url_open(link)
         self.assertEqual(res.status_code, 200)
         self.assertIn(self.inv_old.name, res.text)
         self.assertIn(self.inv_new.name, res.text)
         self.assertIn("1,500.00", res.text, "total overdue of both invoices")
         self.assertIn("20 days late", res.text)
         self.assertNotIn(self.inv_other.name, res.text, "another customer's invoice")
-        # pay and PDF links go to Odoo's own invoice portal page, with its access token
-        self.assertIn(f"/my/invoices/{self.inv_old.id}?access_token=", res.text)
-        self.assertIn("report_type=pdf", res.text)
+        # pay and PDF links stay under the signed, expiring prefix (no invoice access token)
+        self.assertIn(f"{link}/invoice/{self.inv_old.id}/pay", res.text)
+        self.assertIn(f"{link}/invoice/{self.inv_old.id}/pdf", res.text)
+        self.assertNotIn("access_token", res.text)
 
-    def test_pay_link_opens_odoo_invoice_page_with_payment(self):
-        url = self.inv_old.get_portal_url()
-        res = self.url_open(url)
+    def test_pdf_link_downloads_the_invoice(self):
+        res = self.url_open(f"{self._link()}/invoice/{self.inv_old.id}/pdf")
         self.assertEqual(res.status_code, 200)
-        self.assertIn(self.inv_old.name, res.text)
+        self.assertIn("attachment", res.headers["Content-Disposition"])
+        self.assertIn(self.inv_old.name.replace("/", "_"), res.headers["Content-Disposition"])
 
     def test_expired_link_friendly_page_and_fresh_link_by_email(self):
         link = self._link(expires=int(time.time()) - 60)
@@ -56,7 +58,7 @@ class TestDunningPortalAccess(DunningPortalCommon):
         self.assertEqual(len(mails), 1)
         self.assertIn("pagos@alcala.example.com", mails.email_to, "the address on file")
         self.assertNotIn("evil", mails.email_to)
-        self.assertIn(f"/dunning/{self.customer.id}/", mails.body_html)
+        self.assertIn(f"/dunning/{self.customer.id}/{self.env.company.id}/", mails.body_html)
         # a second request right away sends nothing more (no mail bombing)
         self._post(f"{link}/fresh-link", {})
         self.assertEqual(len(Mail.search([("id", "not in", before)])), 1)
@@ -71,9 +73,9 @@ class TestDunningPortalAccess(DunningPortalCommon):
         self.assertIn("no longer valid", res.text)
         self.assertNotIn(self.inv_old.name, res.text)
         # longer validity or another customer with the same signature: invalid too
-        _, _, pid, exp, sig = link.split("/")
-        for forged in (f"/dunning/{pid}/{int(exp) + 86400 * 365}/{sig}",
-                       f"/dunning/{self.customer2.id}/{exp}/{sig}"):
+        _, _, pid, cid, exp, sig = link.split("/")
+        for forged in (f"/dunning/{pid}/{cid}/{int(exp) + 86400 * 30}/{sig}",
+                       f"/dunning/{self.customer2.id}/{cid}/{exp}/{sig}"):
             res = self.url_open(forged)
             self.assertEqual(res.status_code, 403)
             self.assertNotIn(self.inv_old.name, res.text)
@@ -136,24 +138,26 @@ class TestDunningPortalLink(DunningPortalCommon):
             "partner_id": self.customer.id, "policy_id": self.policy.id,
             "level_id": self.policy.level_ids[:1].id, "channel": "email",
         })
+        company = comm.company_id
         for days in (30, 7):
             self.policy.link_validity_days = days
+            # the link a communication gets when it is sent (customer_url keeps it)
             url = comm._dunning_customer_url()
-            self.assertTrue(url.startswith(self.customer.get_base_url() + f"/dunning/{self.customer.id}/"))
-            _pid, expires, sig = url.rsplit("/", 3)[1:]
+            self.assertTrue(url.startswith(
+                self.customer.get_base_url() + f"/dunning/{self.customer.id}/{company.id}/"))
+            _pid, cid, expires, sig = url.rsplit("/", 4)[1:]
             self.assertAlmostEqual(int(expires), time.time() + days * 86400, delta=120)
-            status, partner = self.env["res.partner"]._dunning_portal_check(
-                self.customer.id, int(expires), sig)
-            self.assertEqual((status, partner), ("ok", self.customer))
-            self.assertEqual(comm.customer_url, url)
-            comm.invalidate_recordset(["customer_url"])
+            status, partner, link_company = self.env["res.partner"]._dunning_portal_check(
+                self.customer.id, int(cid), int(expires), sig)
+            self.assertEqual((status, partner, link_company), ("ok", self.customer, company))
 
     def test_backend_preview_opens_signed_page(self):
         action = self.contact.action_dunning_portal_preview()
         self.assertEqual(action["type"], "ir.actions.act_url")
-        _, _, pid, expires, sig = action["url"].split("/")
-        status, partner = self.env["res.partner"]._dunning_portal_check(int(pid), int(expires), sig)
-        self.assertEqual((status, partner), ("ok", self.customer))
+        _, _, pid, cid, expires, sig = action["url"].split("/")
+        status, partner, company = self.env["res.partner"]._dunning_portal_check(
+            int(pid), int(cid), int(expires), sig)
+        self.assertEqual((status, partner, company), ("ok", self.customer, self.env.company))
 
     def test_contact_link_is_scoped_to_commercial_partner(self):
         url = self.contact._dunning_portal_url()
@@ -166,4 +170,4 @@ class TestDunningPortalLink(DunningPortalCommon):
         self._run(self.START)
         comms = self._comms(state="sent", channel="email")
         self.assertTrue(comms)
-        self.assertIn(f"/dunning/{self.customer.id}/", comms[0].body)
+        self.assertIn(f"/dunning/{self.customer.id}/{comms[0].company_id.id}/", comms[0].body)

@@ -4,6 +4,8 @@ from odoo.tests import tagged
 
 from .common import DunningPortalCommon
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01fake-jpeg"
+
 
 @tagged("post_install", "-at_install")
 class TestDunningPortalActions(DunningPortalCommon):
@@ -32,7 +34,7 @@ class TestDunningPortalActions(DunningPortalCommon):
     def test_dispute_pauses_invoice_with_activity_chatter_and_attachment(self):
         res = self._post(f"{self.link}/invoice/{self.inv_old.id}/dispute",
                          {"category": "quality", "message": "Two pallets arrived broken."},
-                         files={"attachment": ("photo.jpg", b"\xff\xd8fake-jpeg", "image/jpeg")})
+                         files={"attachment": ("photo.jpg", JPEG, "image/jpeg")})
         self.assertEqual(res.status_code, 303)
         self.assertIn("done=dispute", res.headers["Location"])
         self._refresh()
@@ -45,7 +47,8 @@ class TestDunningPortalActions(DunningPortalCommon):
         self.assertEqual(len(msg), 1)
         self.assertEqual(msg.author_id, self.customer, "the customer's message")
         self.assertEqual(msg.attachment_ids.mapped("name"), ["photo.jpg"])
-        self.assertEqual(msg.attachment_ids.raw, b"\xff\xd8fake-jpeg")
+        self.assertEqual(msg.attachment_ids.raw, JPEG)
+        self.assertEqual(msg.attachment_ids.mimetype, "image/jpeg", "recognised by its content")
         # the page now says so, and offers no second dispute for it
         page = self.url_open(res.headers["Location"]).text
         self.assertIn("we received your dispute", page)

@@ -22,14 +22,21 @@ class TestDunningPortalPay(DunningPortalCommon):
         self.authenticate(None, None)
         self.link = self._link()
 
-    def test_pay_one_invoice_link_opens_payment_on_odoo_invoice_page(self):
+    def test_pay_one_invoice_from_signed_link(self):
         page = self.url_open(self.link).text
-        url = self.inv_old.get_portal_url(anchor="portal_pay", query_string="&payment=True")
-        self.assertIn(url.replace("&", "&amp;"), page)
+        url = f"{self.link}/invoice/{self.inv_old.id}/pay"
+        self.assertIn(url, page)
         res = self.url_open(url)
         self.assertEqual(res.status_code, 200)
-        self.assertIn(self.inv_old.name, res.text)
-        self.assertIn("o_payment_form", res.text, "Odoo's payment form is on the invoice page")
+        self.assertIn(self.inv_old.name, res.text, "the payment reference is the invoice")
+        self.assertIn("o_payment_form", res.text, "Odoo's payment form")
+        self.assertIn("1,200.00", res.text)
+        result = self.make_jsonrpc_request(f"{self.link}/invoice/{self.inv_old.id}/transaction",
+                                           self._tx_params(self.inv_old.name))
+        tx = self.env["payment.transaction"].sudo().search([("reference", "=", result["reference"])])
+        self.assertEqual(tx.invoice_ids, self.inv_old)
+        self.assertAlmostEqual(tx.amount, 1200.0)
+        self.assertEqual(tx.partner_id, self.customer)
 
     def test_pay_all_overdue_from_signed_link(self):
         page = self.url_open(self.link).text

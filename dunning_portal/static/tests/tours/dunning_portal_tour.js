@@ -42,6 +42,21 @@ registry.category("web_tour.tours").add("dunning_portal_tour", {
             content: "The communication history is there",
             trigger: ".o_dunning_history .o_dunning_history_item",
         },
+        {
+            content: "PDF and Pay stay under the signed link: no invoice access token on the page",
+            trigger: ".o_dunning_invoice:first a.o_dunning_pdf[href$='/pdf']",
+            run() {
+                const prefix = window.location.pathname;
+                const pdf = this.anchor.getAttribute("href");
+                const pay = document.querySelector(".o_dunning_invoice a.o_dunning_pay").getAttribute("href");
+                if (!pdf.startsWith(`${prefix}/invoice/`) || !pay.startsWith(`${prefix}/invoice/`)) {
+                    console.error(`PDF or Pay outside the signed link: ${pdf} ${pay}`);
+                }
+                if (document.documentElement.innerHTML.includes("access_token")) {
+                    console.error("The page hands out an invoice access token");
+                }
+            },
+        },
         screenshot("01_page"),
         {
             content: "Open the dispute form of the first invoice",
