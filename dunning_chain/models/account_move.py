@@ -137,6 +137,7 @@ class AccountMove(models.Model):
         if comms is not None:
             lines = lines.filtered(lambda line: line.communication_id in comms)
         reasons = {move: move._dunning_blocked_reason() for move in lines.move_id}
+        withdrawn = lines.communication_id
         for comm, comm_lines in lines.grouped("communication_id").items():
             why = "; ".join(f"{move.name}: {reasons[move]}" for move in comm_lines.move_id)
             for line in comm_lines:
@@ -153,7 +154,7 @@ class AccountMove(models.Model):
                     comm.line_ids.mapped("amount_residual_company"))})
             comm.message_post(body=self.env._("Taken out of this message before sending: %s",
                                               why), subtype_xmlid="mail.mt_note")
-        return lines.communication_id
+        return withdrawn
 
     def _dunning_set_state(self, **values):
         """Record where invoices stand in the chain (level, due date, last reminder, reason to

@@ -368,18 +368,6 @@ class DunningCommunication(models.Model):
         action.update({"domain": [("id", "in", self.invoice_ids.ids)], "context": {"create": False}})
         return action
 
-    def action_verify_hash_chain(self):
-        """Recompute the hash chain of the customers of these communications."""
-        broken = self._dunning_broken_links()
-        if broken:
-            raise UserError(self.env._(
-                "The record was altered: the hash of %s does not match its content or its "
-                "predecessor.", ", ".join(broken.mapped("name"))))
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": "success", "title": self.env._("Record intact"),
-            "message": self.env._("Every sent communication matches its hash."),
-        }}
-
     # ------------------------------------------------------------------ the run
     @api.model
     def _cron_dunning_run(self):
