@@ -90,7 +90,8 @@ class ResPartner(models.Model):
         version of the customer: a revoked link is a forged one); an authentic but expired
         link still names its partner and company so that a fresh link can be sent to the
         e-mail address on file, never to one typed in. An archived customer, a company that
-        is gone, an expiry further away than any link we give: invalid."""
+        is gone or that cannot see the customer, an expiry further away than any link we
+        give: invalid."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         Company = self.env["res.company"].sudo()
         invalid = ("invalid", Partner.browse(), Company.browse())
@@ -108,7 +109,7 @@ class ResPartner(models.Model):
         company = Company.browse(company_id).exists()
         if (not partner or not company or partner != partner.commercial_partner_id
                 or not partner.active
-                or (partner.company_id and partner.company_id != company)):
+                or (partner.company_id and partner.company_id not in company.parent_ids)):
             return invalid
         partner = partner.with_context(active_test=True)
         if expires < time.time():
