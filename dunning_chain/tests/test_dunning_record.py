@@ -357,3 +357,25 @@ class TestDunningRecord(DunningCommon):
         channels_b = self.env["dunning.level.channel"].with_user(user_b).search([])
         self.assertFalse(channels_b & mine, "company A's channels are not company B's")
         self.assertTrue(channels_b & policy_b.level_ids.channel_ids)
+
+    def test_records_sealed_before_keyed_seals_still_verify(self):
+        """Communications sealed by the earlier unkeyed SHA-256 (evidence version 1, kept by
+        the 19.0.1.2.0 migration) verify as such, and a change to them still shows."""
+        comms = self._sent_pair()
+        first, second = comms
+        self.env.cr.execute("UPDATE dunning_communication SET evidence_version = 1 WHERE id = %s",
+                            [first.id])
+        self.env.invalidate_all()
+        legacy = first._dunning_legacy_hash()
+        self.env.cr.execute("UPDATE dunning_communication SET hash = %s WHERE id = %s",
+                            [legacy, first.id])
+        self.env.cr.execute("UPDATE dunning_communication SET previous_hash = %s WHERE id = %s",
+                            [legacy, second.id])
+        self.env.invalidate_all()
+        self.env.cr.execute("UPDATE dunning_communication SET hash = %s WHERE id = %s",
+                            [self.env["dunning.evidence"]._dunning_sign(second._dunning_snapshot()),
+                             second.id])
+        self.assertFalse(self._problems(comms))
+        self.env.cr.execute("UPDATE dunning_communication SET recipients = 'x@example.com' "
+                            "WHERE id = %s", [first.id])
+        self.assertIn((first, "content_changed"), self._problems(comms))
