@@ -7,7 +7,7 @@ from odoo.tests import HttpCase, tagged
 @tagged("post_install", "-at_install")
 class TestDunningBackendUi(HttpCase):
     """The accountant's screens load in a real browser without errors: communications (list and
-    form), the policy form with its levels, Overdue by Customer."""
+    form), the policy form with its levels, Overdue by Customer, the record anchors."""
 
     @classmethod
     def setUpClass(cls):
@@ -49,3 +49,15 @@ class TestDunningBackendUi(HttpCase):
     def test_overdue_by_customer(self):
         self._check("/odoo/action-dunning_chain.action_dunning_aging", ".o_list_renderer",
                     "UI Customer")
+
+    def test_sent_communication_evidence_and_anchors(self):
+        comm = self.comm[0]
+        comm._dunning_mark_sent({"subject": "UI reminder", "body": "<p>UI reminder</p>",
+                                 "delivery_state": "to_post"})
+        comm.action_mark_posted()
+        anchor = self.env["dunning.evidence.anchor"]._dunning_anchor(comm.company_id)
+        self.assertTrue(anchor)
+        self._check(f"/odoo/action-dunning_chain.action_dunning_communication/{comm.id}",
+                    ".o_form_view", "Verify Record")
+        self._check("/odoo/action-dunning_chain.action_dunning_evidence_anchor",
+                    ".o_list_renderer", anchor.digest[:12])
