@@ -19,6 +19,8 @@ from ..models.res_partner import DAY, valid_id
 _logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "/dunning/<int:partner_id>/<int:company_id>/<int:expires>/<string:signature>"
+# Links of the first shape (before they were bound to a company): they only offer a fresh link.
+LEGACY_PREFIX = "/dunning/<int:partner_id>/<int:expires>/<string:signature>"
 MY_PREFIX = "/my/dunning"
 # Channels whose record is a task for our staff (its text is an internal instruction): the
 # customer sees that the step happened, not the instruction.
@@ -76,7 +78,7 @@ class DunningPortal(PortalAccount):
         return expires < time.time() - self._dunning_fresh_link_max_age_days() * DAY
 
     def _dunning_render_link_problem(self, partner_id, company_id, expires, signature,
-                                     sent=False):
+                                     sent=False, prefix=None):
         """The same friendly page for an expired, a revoked and a tampered link: no data at
         all. Whatever the signature, a link that expired long ago (by its URL) asks the
         customer to contact the company named by the URL instead of offering a fresh link."""
@@ -86,7 +88,7 @@ class DunningPortal(PortalAccount):
             contact = (contact.browse(valid_id(company_id)).exists() if valid_id(company_id)
                        else contact) or request.env.company.sudo()
         return request.render("dunning_portal.dunning_link_problem", {
-            "prefix": f"/dunning/{partner_id}/{company_id}/{expires}/{signature}",
+            "prefix": prefix or f"/dunning/{partner_id}/{company_id}/{expires}/{signature}",
             "sent": sent and not too_old, "too_old": too_old, "contact": contact,
             "no_breadcrumbs": True,
         }, status=403)
@@ -251,6 +253,34 @@ class DunningPortal(PortalAccount):
                     company, ip=request.httprequest.remote_addr)
         return self._dunning_render_link_problem(partner_id, company_id, expires, signature,
                                                  sent=True)
+
+    @http.route([LEGACY_PREFIX], type="http", auth="public", methods=["GET"], website=True,
+                sitemap=False)
+    def dunning_legacy_page(self, partner_id, expires, signature, **kw):
+        """A link of the first shape (sent before links were bound to a company): the
+        friendly page of an expired link, whatever its signature."""
+        return self._dunning_render_link_problem(
+            partner_id, None, expires, signature,
+            prefix=f"/dunning/{partner_id}/{expires}/{signature}")
+
+    @http.route([f"{LEGACY_PREFIX}/fresh-link"], type="http", auth="public", methods=["POST"],
+                website=True, csrf=True, sitemap=False)
+    def dunning_legacy_fresh_link(self, partner_id, expires, signature, **kw):
+        """A fresh link (for the company of the customer's oldest open invoice) for an
+        authentic link of the first shape, with the same limits and the same answer."""
+        prefix = f"/dunning/{partner_id}/{expires}/{signature}"
+        if not self._dunning_link_too_old(expires):
+            partner = request.env["res.partner"]._dunning_portal_check_legacy(
+                partner_id, expires, signature)
+            if partner and partner.active:
+                Move = request.env["account.move"].sudo()
+                company = (Move.search(Move._dunning_portal_open_domain(partner),
+                                       order="invoice_date_due, id", limit=1).company_id
+                           or partner.company_id or request.env.company)
+                partner._dunning_portal_send_fresh_link(
+                    company, ip=request.httprequest.remote_addr)
+        return self._dunning_render_link_problem(partner_id, None, expires, signature,
+                                                 sent=True, prefix=prefix)
 
     # ------------------------------------------------------------------ actions
     def _dunning_action(self, partner_id, company_id, expires, signature, invoice_id, action,

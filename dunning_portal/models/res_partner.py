@@ -116,6 +116,25 @@ class ResPartner(models.Model):
             return "expired", partner, company
         return "ok", partner, company
 
+    @api.model
+    def _dunning_portal_check_legacy(self, partner_id, expires, signature):
+        """The active customer of an authentic link of the first shape
+        (/dunning/<partner>/<expiry>/<signature>, signed over partner and expiry only, given
+        before links were bound to a company), else an empty recordset. Such a link opens no
+        page any more: it can only ask for a fresh link to the address on file."""
+        Partner = self.env["res.partner"].sudo()
+        partner_id = valid_id(partner_id)
+        if not partner_id or not isinstance(expires, int) or not 0 < expires < 2**40 \
+                or not isinstance(signature, str) or not SIGNATURE_RE.fullmatch(signature):
+            return Partner
+        expected = hmac(self.env(su=True), SCOPE, (partner_id, expires))[:SIGNATURE_LENGTH]
+        if not consteq(expected, signature):
+            return Partner
+        partner = Partner.browse(partner_id).exists()
+        if not partner or partner != partner.commercial_partner_id:
+            return Partner
+        return partner
+
     def _dunning_portal_link_recipients(self):
         """Where a fresh link goes: the customer's dunning contacts, else the customer."""
         self.ensure_one()

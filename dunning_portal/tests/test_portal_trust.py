@@ -312,6 +312,29 @@ class TestDunningPortalFreshLink(DunningPortalCommon):
         self.assertNotIn("Send me a fresh link", res_forged.text)
 
 
+    def test_link_of_the_first_shape_only_offers_a_fresh_link(self):
+        """Links sent before they were bound to a company (/dunning/<partner>/<expiry>/<sig>,
+        signed over partner and expiry) open no page; an authentic one gets a fresh link."""
+        from odoo.tools.misc import hmac
+        expires = int(time.time()) + 3600
+        sig = hmac(self.env(su=True), "dunning_portal", (self.customer.id, expires))[:32]
+        legacy = f"/dunning/{self.customer.id}/{expires}/{sig}"
+        res = self.url_open(legacy)
+        self.assertEqual(res.status_code, 403)
+        self.assertIn("Send me a fresh link", res.text)
+        self.assertNotIn(self.inv_old.name, res.text)
+        forged = f"/dunning/{self.customer2.id}/{expires}/{sig}"
+        res = self._post(f"{forged}/fresh-link", {})
+        self.assertIn("on its way", res.text)
+        self.assertFalse(self._new_mails(), "no mail for a forged link")
+        res = self._post(f"{legacy}/fresh-link", {})
+        self.assertEqual(res.status_code, 403)
+        self.assertIn("on its way", res.text)
+        mail = self._new_mails()
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"/dunning/{self.customer.id}/{self.env.company.id}/", mail.body_html)
+
+
 @tagged("post_install", "-at_install")
 class TestDunningPortalNoStalling(DunningPortalCommon):
     """The page cannot be used to pause the chain again and again."""
@@ -412,6 +435,10 @@ class TestDunningPortalCraftedInput(DunningPortalCommon):
                 self.make_jsonrpc_request(f"{self.link}/plan/{bad}/transaction",
                                           self._tx_params_safe())
             self.assertNotIn("psycopg2", str(caught.exception))
+            for route in (f"/invoice/{bad}/transaction", f"/transaction/{bad}/{bad}"):
+                with self.assertRaises(JsonRpcException) as caught, mute_logger("odoo.http"):
+                    self.make_jsonrpc_request(f"{self.link}{route}", self._tx_params_safe())
+                self.assertIn("ValidationError", str(caught.exception), route)
         for raw in ("²", "0", str(INT_MAX + 1), "-1", "1e3"):
             res = self._post(f"{self.link}/instalments", {
                 "invoice_ids": [raw], "instalment_count": "²", "first_date": day})
