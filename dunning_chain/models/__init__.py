@@ -13,5 +13,6 @@ from . import account_move
 from . import res_partner
 from . import res_company
 from . import res_config_settings
+from . import ir_attachment
 from . import dunning_aging
 from . import dunning_demo

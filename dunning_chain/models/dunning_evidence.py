@@ -270,10 +270,13 @@ class DunningEvidence(models.AbstractModel):
             ["chain_partner_id", "partner_id", "company_id", "state", "hash", "previous_hash"])
         self.env.cr.execute(SQL("""
             SELECT c.hash FROM dunning_communication c
-             WHERE COALESCE(c.chain_partner_id, c.partner_id) = %(partner)s
+             WHERE (c.chain_partner_id = %(partner)s
+                    OR (c.chain_partner_id IS NULL AND c.partner_id = %(partner)s))
                AND c.company_id = %(company)s AND c.state = 'sent' AND c.hash IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM dunning_communication n
-                                WHERE COALESCE(n.chain_partner_id, n.partner_id) = %(partner)s
+                                WHERE (n.chain_partner_id = %(partner)s
+                                       OR (n.chain_partner_id IS NULL
+                                           AND n.partner_id = %(partner)s))
                                   AND n.company_id = %(company)s AND n.state = 'sent'
                                   AND n.previous_hash = c.hash)
              ORDER BY c.sent_at DESC, c.id DESC LIMIT 1

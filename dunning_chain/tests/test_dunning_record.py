@@ -379,3 +379,16 @@ class TestDunningRecord(DunningCommon):
         self.env.cr.execute("UPDATE dunning_communication SET recipients = 'x@example.com' "
                             "WHERE id = %s", [first.id])
         self.assertIn((first, "content_changed"), self._problems(comms))
+
+    def test_attachments_sent_are_part_of_the_record(self):
+        comms = self._sent_pair()
+        attachment = comms[1].attachment_ids[:1]
+        self.assertTrue(attachment, "the first reminder attaches the invoice")
+        with self.assertRaisesRegex(UserError, "part of the record"):
+            attachment.with_user(self.dunning_user).unlink()
+        with self.assertRaisesRegex(UserError, "part of the record"):
+            attachment.write({"raw": b"%PDF-1.4 nothing due"})
+        # deleting the message that carried it does not take it away either
+        with self.assertRaisesRegex(UserError, "part of the record"):
+            comms[1].mail_message_id.attachment_ids.unlink()
+        self.assertFalse(self._problems(comms))
