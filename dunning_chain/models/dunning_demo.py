@@ -48,8 +48,7 @@ class DunningDemo(models.AbstractModel):
         env = self.env
         if env.ref("dunning_chain.demo_company", raise_if_not_found=False):
             return
-        for code in ("es_ES", "de_DE"):
-            env["res.lang"]._activate_lang(code)
+        self._activate_demo_languages(("es_ES", "de_DE"))
         spain = env.ref("base.es")
         company = env["res.company"].create({
             "name": "Cobros Demo S.L.",
@@ -119,6 +118,19 @@ class DunningDemo(models.AbstractModel):
                         "payment_date": due - timedelta(days=2) if paid == 1 else today,
                     })._create_payments()
         env["dunning.communication"]._dunning_plan(companies=company)
+
+    @api.model
+    def _activate_demo_languages(self, codes):
+        """Activate the customers' languages with the translations of every installed module
+        (ours, and the e-mail layout, invoice and portal of Odoo): the demo is built after the
+        modules loaded their terms, which they only do for the languages active at that time."""
+        langs = self.env["res.lang"].with_context(active_test=False).search([("code", "in", codes)])
+        new = langs.filtered(lambda lang: not lang.active)
+        for lang in new:
+            self.env["res.lang"]._activate_lang(lang.code)
+        if new:
+            self.env["ir.module.module"].search([("state", "=", "installed")])._update_translations(
+                new.mapped("code"))
 
     def _xmlid(self, record, name):
         self.env["ir.model.data"].create({
