@@ -14,6 +14,7 @@ wkhtmltopdf processes, from getrusage). Nothing is asserted: these are figures t
 import argparse
 import os
 import resource
+import socket
 import sys
 import time
 from datetime import date, timedelta
@@ -21,6 +22,13 @@ from datetime import date, timedelta
 
 def rss_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024.0
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that nothing listens on (the demo server may hold 8069)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def main():
@@ -39,8 +47,9 @@ def main():
 
     config.parse_config(["-c", args.config, "-d", args.database,
                          f"--addons-path={args.addons_path}", "--log-level=warn",
-                         "--http-interface=127.0.0.1"])
-    # wkhtmltopdf fetches the report assets over HTTP: serve them as Odoo would
+                         "--http-interface=127.0.0.1", f"--http-port={free_port()}"])
+    # wkhtmltopdf fetches the report assets over HTTP: serve them as Odoo would, on the free port
+    # chosen above (report.url and web.base.url below follow config['http_port'])
     from odoo.service import server
     server.load_server_wide_modules()
     server.server = server.ThreadedServer(odoo.http.root)

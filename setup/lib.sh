@@ -118,6 +118,19 @@ EOF
   [ -f "$ODOO_CONF" ] || write_odoo_conf "$src"
 }
 
+# How many of our three addons are installed in database $1 (the run goes on only with 3).
+addons_installed() {
+  "$VENV/bin/python" - "$1" <<EOF
+import sys, psycopg2
+conn = psycopg2.connect(dbname=sys.argv[1], host="${DB_HOST:-localhost}", port=$DB_PORT,
+                        user="$DB_USER", password="$DB_PASSWORD")
+cur = conn.cursor()
+cur.execute("SELECT count(*) FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)",
+            ("$ADDONS".split(","),))
+print(cur.fetchone()[0])
+EOF
+}
+
 odoo_bin() {
   "$VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$ODOO_CONF" --addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR" "$@"
 }

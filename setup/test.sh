@@ -65,16 +65,7 @@ if [ -s "$WORK/install-warnings.log" ]; then
   cat "$WORK/install-warnings.log"
   die "the install log has warnings from our addons (above)"
 fi
-installed=$("$VENV/bin/python" - "$DB" <<EOF
-import sys, psycopg2
-conn = psycopg2.connect(dbname=sys.argv[1], host="${DB_HOST:-localhost}", port=$DB_PORT,
-                        user="$DB_USER", password="$DB_PASSWORD")
-cur = conn.cursor()
-cur.execute("SELECT count(*) FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)",
-            ("$ADDONS".split(","),))
-print(cur.fetchone()[0])
-EOF
-)
+installed=$(addons_installed "$DB")
 [ "$installed" = 3 ] || die "only $installed of the 3 addons got installed (see the log: KEEP_LOGS=1 keeps $WORK)"
 say "Installed in $(( $(date +%s) - start )) s"
 
