@@ -4,7 +4,7 @@
 
 Generates N overdue posted invoices spread over M customers (in batches through the ORM, like
 real invoices), then times, separately:
-  * plan:  dunning.communication._dunning_plan() over every overdue invoice;
+  * plan:  dunning.plan._dunning_plan() over every overdue invoice;
   * send:  the planned communications of a level that has two channels, e-mail and a PDF letter
            (one of each per customer: the debt summary), sent through _dunning_send_due().
 It prints wall time, CPU time, the number of records and peak memory (Python heap via
@@ -115,7 +115,7 @@ def main():
         # --- plan ------------------------------------------------------------------------
         env.invalidate_all()
         cpu0, t0 = time.process_time(), time.perf_counter()
-        comms = env["dunning.communication"].with_context(
+        comms = env["dunning.plan"].with_context(
             allowed_company_ids=[company.id])._dunning_plan(companies=company)
         cr.commit()
         plan_wall, plan_cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -127,7 +127,7 @@ def main():
         if args.send:
             env.invalidate_all()
             cpu0, t0 = time.process_time(), time.perf_counter()
-            sent = env["dunning.communication"].with_context(
+            sent = env["dunning.send"].with_context(
                 allowed_company_ids=[company.id])._dunning_send_due(commit=True)
             send_wall, send_cpu = time.perf_counter() - t0, time.process_time() - cpu0
             states = dict(env["dunning.communication"]._read_group(

@@ -108,6 +108,32 @@ class AccountMove(models.Model):
                 blocked._dunning_withdraw_planned()
         return result
 
+    # ------------------------------------------------------------------ reactions
+    @api.model
+    def _dunning_paid_in_chain(self):
+        """Invoices of the chain paid (or reversed) since their last step; promises paid in
+        time are marked kept on the way."""
+        self.search([("dunning_promise_state", "=", "open"),
+                     ("payment_state", "in", ("paid", "in_payment"))])._dunning_on_promise_kept()
+        return self.search([("dunning_level_id", "!=", False),
+                            ("payment_state", "in", ("paid", "in_payment", "reversed"))])
+
+    def _dunning_on_paid(self):
+        """Paid invoices leave the chain (a later unpaid instalment starts it over)."""
+        self._dunning_set_state(dunning_level_id=None, dunning_due_date=None)
+
+    def _dunning_on_promise_kept(self):
+        self.write({"dunning_promise_state": "kept", "dunning_paused_until": False})
+
+    def _dunning_on_promise_broken(self):
+        """The promised date passed unpaid: the next reminder (planned now) says so."""
+        self.write({"dunning_promise_state": "broken"})
+
+    def _dunning_remind_at_once(self, reason):
+        """A commitment was not kept (a missed instalment): the next step goes at once,
+        saying why."""
+        self._dunning_set_state(dunning_remind_reason=reason)
+
     def _dunning_blocked_reason(self):
         """Why this invoice may not be reminded now, in words, or an empty string."""
         self.ensure_one()

@@ -117,7 +117,7 @@ class DunningDemo(models.AbstractModel):
                         "amount": round(amount * paid, 2),
                         "payment_date": due - timedelta(days=2) if paid == 1 else today,
                     })._create_payments()
-        env["dunning.communication"]._dunning_plan(companies=company)
+        env["dunning.plan"]._dunning_plan(companies=company)
 
     @api.model
     def _activate_demo_languages(self, codes):

@@ -127,7 +127,8 @@ class DunningPolicy(models.Model):
     def _dunning_frequency_cap(self, channel):
         """Maximum contacts per customer in 7 days for a channel (0: no cap)."""
         self.ensure_one()
-        return {"email": self.cap_email, "call": self.cap_call}.get(channel, 0)
+        cap_field = self.env["dunning.level.channel"]._dunning_traits_of(channel).cap_field
+        return self[cap_field] if cap_field else 0
 
     @api.constrains("max_promise_days", "late_payer_days")
     def _check_days(self):

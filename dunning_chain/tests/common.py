@@ -41,12 +41,10 @@ class DunningCommon(AccountTestInvoicingCommon):
         return invoice
 
     def _run(self, day, hour=10):
-        """The hourly run as the cron does it (without its commits), at a given day."""
+        """The hourly run, as the cron runs it (without its commits), at a given day. Returns
+        the communications it planned."""
         with freeze_time(f"{day.isoformat()} {hour:02d}:00:00"):
-            self.Comm._dunning_thank_paid()
-            planned = self.Comm._dunning_plan()
-            self.Comm._dunning_send_due()
-        return planned
+            return self.env["dunning.send"]._dunning_run().with_env(self.env)
 
     def _comms(self, partner=None, **domain):
         dom = [("partner_id", "=", (partner or self.customer).id)]

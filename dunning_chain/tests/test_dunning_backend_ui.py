@@ -21,7 +21,7 @@ class TestDunningBackendUi(HttpCase):
         })
         invoice.invoice_date_due = fields.Date.today() - timedelta(days=10)
         invoice.action_post()
-        cls.comm = cls.env["dunning.communication"]._dunning_plan(companies=invoice.company_id)
+        cls.comm = cls.env["dunning.plan"]._dunning_plan(companies=invoice.company_id)
         cls.policy = cls.env.ref("dunning_chain.policy_default")
 
     def _check(self, path, selector, expected):
@@ -52,7 +52,7 @@ class TestDunningBackendUi(HttpCase):
 
     def test_sent_communication_evidence_and_anchors(self):
         comm = self.comm[0]
-        comm._dunning_mark_sent({"subject": "UI reminder", "body": "<p>UI reminder</p>",
+        self.env["dunning.send"]._dunning_mark_sent(comm, {"subject": "UI reminder", "body": "<p>UI reminder</p>",
                                  "delivery_state": "to_post"})
         comm.action_mark_posted()
         anchor = self.env["dunning.evidence.anchor"]._dunning_anchor(comm.company_id)

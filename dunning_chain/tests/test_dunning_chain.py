@@ -9,7 +9,8 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools.pdf import OdooPdfFileReader
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
-from odoo.addons.dunning_chain.models import dunning_communication as comm_module
+from odoo.addons.dunning_chain.models import dunning_send as send_module
+from odoo.addons.dunning_chain.tools import letter_pdf
 
 from .common import DunningCommon
 
@@ -80,7 +81,7 @@ class TestDunningChain(DunningCommon):
         self.assertEqual(set(final.mapped("state")), {"to_review"})
         with freeze_time(f"{(due + timedelta(days=46)).isoformat()} 10:00:00"):
             final.action_approve()
-            self.Comm._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(set(final.mapped("state")), {"sent"})
         certified = final.filtered(lambda c: c.channel == "certified")
         self.assertEqual(certified.delivery_state, "task")
@@ -147,12 +148,12 @@ class TestDunningChain(DunningCommon):
     def test_run_twice_sends_nothing_twice(self):
         self._invoice(self.START)
         with freeze_time(f"{self.START.isoformat()} 10:00:00"):
-            planned = self.Comm._dunning_plan()
+            planned = self.env["dunning.plan"]._dunning_plan()
             self.assertEqual(len(planned), 1)
-            self.assertFalse(self.Comm._dunning_plan(), "planning is idempotent")
-            self.Comm._dunning_send_due()
-            self.Comm._dunning_send_due()
-            planned._dunning_send_batch()  # even when asked explicitly
+            self.assertFalse(self.env["dunning.plan"]._dunning_plan(), "planning is idempotent")
+            self.env["dunning.send"]._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_batch(planned)  # even when asked explicitly
         self.assertEqual(len(planned.message_ids.filtered(lambda m: m.message_type == "comment")), 1)
 
     def test_interrupted_run_then_rerun_sends_each_once(self):
@@ -164,7 +165,7 @@ class TestDunningChain(DunningCommon):
             self._invoice(self.START, partner=partner)
         day = f"{self.START.isoformat()} 10:00:00"
         with freeze_time(day):
-            self.Comm._dunning_plan()
+            self.env["dunning.plan"]._dunning_plan()
         comms = self.Comm.search([("partner_id", "in", customers.ids)])
         self.assertEqual(len(comms), 4)
 
@@ -177,18 +178,18 @@ class TestDunningChain(DunningCommon):
             sent.append(comm.id)
             return original(comm)
 
-        with freeze_time(day), patch.object(comm_module, "SEND_BATCH_SIZE", 2), \
+        with freeze_time(day), patch.object(send_module, "SEND_BATCH_SIZE", 2), \
                 patch.object(type(self.Comm), "_dunning_send_email", crash_on_third):
             # batch 1 is committed (here: kept), batch 2 dies and is rolled back
-            self.Comm._dunning_send_due(limit=2)
+            self.env["dunning.send"]._dunning_send_due(limit=2)
             with self.assertRaises(KeyboardInterrupt):
                 with self.env.cr.savepoint():
-                    self.Comm._dunning_send_due()
+                    self.env["dunning.send"]._dunning_send_due()
         self.env.invalidate_all()
         self.assertEqual(sorted(comms.mapped("state")), ["scheduled", "scheduled", "sent", "sent"])
         with freeze_time(day):
-            self.Comm._dunning_send_due()
-            self.Comm._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(set(comms.mapped("state")), {"sent"})
         for comm in comms:
             self.assertEqual(len(self.env["mail.mail"].search(
@@ -437,17 +438,18 @@ class TestDunningChain(DunningCommon):
             self._invoice(self.START - timedelta(days=30), partner=partner)
             self._invoice(self.START - timedelta(days=31), partner=partner)
         with freeze_time(f"{self.START.isoformat()} 10:00:00"):
-            self.Comm._dunning_plan()
+            self.env["dunning.plan"]._dunning_plan()
             letters = self.Comm.search([("partner_id", "in", partners.ids)])
             self.assertEqual(set(letters.mapped("channel")), {"letter"})
-            letters.with_context(force_report_rendering=True)._dunning_send_batch()
+            self.env["dunning.send"]._dunning_send_batch(
+                letters.with_context(force_report_rendering=True))
         self.assertEqual(set(letters.mapped("state")), {"sent"})
         for comm in letters:
             pdf = comm.attachment_ids.raw
             self.assertTrue(pdf.startswith(b"%PDF"), "a real PDF")
             reader = OdooPdfFileReader(io.BytesIO(pdf), strict=False)
             starts = [n for n in range(len(reader.pages))
-                      if comm_module.LETTER_MARK.search(reader.pages[n].get_contents().get_data())]
+                      if letter_pdf.LETTER_MARK.search(reader.pages[n].get_contents().get_data())]
             self.assertEqual(starts, [0], "exactly one letter, from its first page")
             self.assertEqual(len(reader.pages), 1, "a short letter fits on one page")
             text = " ".join(reader.pages[0].extract_text().split())
@@ -498,8 +500,8 @@ class TestDunningChain(DunningCommon):
         """A run planning at 10:00:30 sends in that same run (not an hour later)."""
         self._invoice(self.START)
         with freeze_time(f"{self.START.isoformat()} 10:00:30"):
-            self.Comm._dunning_plan()
-            self.Comm._dunning_send_due()
+            self.env["dunning.plan"]._dunning_plan()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(self._comms().state, "sent")
 
     def test_email_queued_then_delivery_states_follow_odoo(self):
@@ -517,14 +519,14 @@ class TestDunningChain(DunningCommon):
             [("mail_message_id", "=", comm.mail_message_id.id)])
         self.assertEqual(notification.notification_status, "ready")
         notification.notification_status = "sent"
-        comm._dunning_email_sync_delivery()
+        self.env["dunning.send"]._dunning_sync_delivery(comm)
         self.assertEqual(comm.delivery_state, "sent")
         # a bounce reported later: the reason and a task for the collector
         notification.write({"notification_status": "bounce",
                             "failure_reason": "550 mailbox unavailable"})
-        self.Comm._dunning_email_sync_delivery()
+        self.env["dunning.send"]._dunning_sync_delivery()
         self.assertEqual(comm.delivery_state, "bounced")
         self.assertIn("550 mailbox unavailable", comm.failure_reason)
         self.assertIn(self.customer.email, comm.failure_reason)
         self.assertTrue(comm.activity_ids.filtered(lambda a: "not delivered" in a.summary))
-        self.assertFalse(self.Comm._dunning_email_sync_delivery(), "nothing new to copy")
+        self.assertFalse(self.env["dunning.send"]._dunning_sync_delivery(), "nothing new to copy")

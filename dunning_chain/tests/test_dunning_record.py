@@ -269,8 +269,8 @@ class TestDunningRecord(DunningCommon):
         self.assertEqual(invoice_b.company_id, other)
         Comm = self.Comm.with_context(allowed_company_ids=(self.env.company | other).ids)
         with freeze_time(f"{self.START.isoformat()} 10:00:00"):
-            Comm._dunning_plan(companies=other)
-            Comm._dunning_send_due()
+            Comm.env["dunning.plan"]._dunning_plan(companies=other)
+            Comm.env["dunning.send"]._dunning_send_due()
         comm_b = Comm.search([("company_id", "=", other.id), ("partner_id", "=", self.customer.id)])
         self.assertEqual(comm_b.state, "sent")
         self.assertFalse(comm_b.previous_hash, "company B starts its own chain")
@@ -303,7 +303,7 @@ class TestDunningRecord(DunningCommon):
             with freeze_time(f"{self.START.isoformat()} 12:00:00"), \
                     self.assertRaises(psycopg2.errors.SerializationFailure):
                 with self.env.cr.savepoint():
-                    comm._dunning_send_batch()
+                    self.env["dunning.send"]._dunning_send_batch(comm)
         finally:
             other.execute("DELETE FROM dunning_evidence_tip WHERE company_id = %s "
                           "AND chain_partner_id = %s", [self.env.company.id, self.customer.id])

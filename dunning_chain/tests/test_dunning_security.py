@@ -23,7 +23,7 @@ class TestDunningSecurity(DunningCommon):
         with self.assertRaises(AccessError):
             comm.with_user(user_b).read(["amount_total"])
         # a run in company B plans nothing from company A
-        self.assertFalse(self.Comm._dunning_plan(
+        self.assertFalse(self.env["dunning.plan"]._dunning_plan(
             today=self.START + timedelta(days=7), companies=other))
 
     def test_groups(self):

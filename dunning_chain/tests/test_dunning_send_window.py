@@ -28,7 +28,7 @@ class TestDunningSendWindow(DunningCommon):
 
     def _plan_at(self, moment):
         with freeze_time(moment):
-            return self.Comm._dunning_plan()
+            return self.env["dunning.plan"]._dunning_plan()
 
     def test_new_york_customer_planned_for_its_morning_not_madrids(self):
         # Wednesday 4 Nov 2026, 08:00 UTC: 09:00 in Madrid, 03:00 in New York
@@ -45,10 +45,10 @@ class TestDunningSendWindow(DunningCommon):
         self.assertIn("America/New_York", ny.schedule_reason)
         # the run at 08:00 UTC sends Madrid's and keeps New York's for later
         with freeze_time("2026-11-04 08:00:00"):
-            self.Comm._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual((md.state, ny.state), ("sent", "scheduled"))
         with freeze_time("2026-11-04 14:00:00"):
-            self.Comm._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(ny.state, "sent")
 
     def test_friday_evening_waits_for_tuesday(self):
@@ -87,7 +87,7 @@ class TestDunningSendWindow(DunningCommon):
         comm = self._plan_at("2026-11-24 16:55:00")  # Tuesday 17:55 Madrid: inside the window
         self.assertEqual(comm.scheduled_at, datetime(2026, 11, 24, 16, 55))
         with freeze_time("2026-11-24 17:20:00"):  # the run reaches it at 18:20
-            self.Comm._dunning_send_due()
+            self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(comm.state, "scheduled", "moved, not sent")
         self.assertEqual(comm.scheduled_at, datetime(2026, 11, 25, 8, 0))
         self.assertIn("Moved at send time", comm.schedule_reason)
@@ -96,8 +96,8 @@ class TestDunningSendWindow(DunningCommon):
         self.policy.cap_email = 1
         self._invoice(date(2026, 11, 3), partner=self.madrid)
         with freeze_time("2026-11-03 10:00:00"):
-            self.Comm._dunning_plan()
-            self.Comm._dunning_send_due()  # due today, Tuesday 3 Nov
+            self.env["dunning.plan"]._dunning_plan()
+            self.env["dunning.send"]._dunning_send_due()  # due today, Tuesday 3 Nov
         first = self.Comm.search([("partner_id", "=", self.madrid.id)])
         self.assertEqual(first.state, "sent")
         # an invoice of another age reaches +7 two days later: one e-mail per 7 days only

@@ -13,8 +13,8 @@ class TestDunningWithdraw(DunningCommon):
     def _plan_evening(self, day):
         """Plan at 20:00: the messages wait for the next morning's window."""
         with freeze_time(f"{day.isoformat()} 20:00:00"):
-            self.Comm._dunning_thank_paid()
-            return self.Comm._dunning_plan()
+            self.env["dunning.plan"]._dunning_thank_paid()
+            return self.env["dunning.plan"]._dunning_plan()
 
     def test_promise_cancels_the_planned_call(self):
         invoice = self._invoice(self.START)

@@ -11,17 +11,15 @@ class DunningPreviewWizard(models.TransientModel):
     line_ids = fields.One2many("dunning.preview.line", "wizard_id")
 
     def _action_open(self):
-        plans = self.env["dunning.communication"]._dunning_plan(dry_run=True)
-        policy_partners = [p for p in plans
-                           if p["partner"]._dunning_policy(p["invoices"][0].company_id) == self.policy_id]
+        plans = self.env["dunning.plan"]._compute_plans()
         self.line_ids = [fields.Command.create({
-            "partner_id": p["partner"].id,
-            "level_id": p["level"].id,
-            "invoice_ids": [fields.Command.set([m.id for m in p["invoices"]])],
-            "amount": p["amount"],
-            "reason": p["reason"],
-            "channels": p["channels"],
-        }) for p in policy_partners]
+            "partner_id": plan.partner.id,
+            "level_id": plan.level.id,
+            "invoice_ids": [fields.Command.set([e.candidate.move_id for e in plan.entries])],
+            "amount": sum(e.candidate.residual_company for e in plan.entries),
+            "reason": "; ".join(e.why for e in plan.entries),
+            "channels": plan.level.channel_summary,
+        }) for plan in plans if plan.policy == self.policy_id]
         return {
             "type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
             "view_mode": "form", "target": "new",

@@ -22,9 +22,6 @@ TOKEN_PREFIX = "/dunning/<int:partner_id>/<int:company_id>/<int:expires>/<string
 # Links of the first shape (before they were bound to a company): they only offer a fresh link.
 LEGACY_PREFIX = "/dunning/<int:partner_id>/<int:expires>/<string:signature>"
 MY_PREFIX = "/my/dunning"
-# Channels whose record is a task for our staff (its text is an internal instruction): the
-# customer sees that the step happened, not the instruction.
-TASK_CHANNELS = ("call", "certified", "handoff")
 # A letter the company printed and posted keeps an internal "print and post" summary as its
 # body: the customer sees its subject (they got the letter itself).
 POSTED_LETTER_STATES = ("to_post", "posted")
@@ -202,13 +199,16 @@ class DunningPortal(PortalAccount):
     def _dunning_history_item(comm, channels):
         """A sent message as the page shows it: the body sanitised whatever is stored, and
         no internal instruction (a staff task, a letter's "print and post" summary)."""
+        # a channel whose record is a task for our staff (its text is an internal
+        # instruction): the customer sees that the step happened, not the instruction
+        is_task = comm.env["dunning.level.channel"]._dunning_traits_of(comm.channel).task
         posted_letter = comm.channel == "letter" and (
             comm.delivery_state in POSTED_LETTER_STATES or not comm.mail_template_id)
-        internal = comm.channel in TASK_CHANNELS or posted_letter
+        internal = is_task or posted_letter
         return {
             "comm": comm,
             "channel": channels.get(comm.channel, comm.channel),
-            "is_task": comm.channel in TASK_CHANNELS,
+            "is_task": is_task,
             "subject": comm.subject or comm.level_id.name,
             "body": False if internal else Markup(html_sanitize(comm.body or "")),
         }

@@ -11,7 +11,13 @@ class DunningCommunication(models.Model):
         self.ensure_one()
         return self.partner_id.commercial_partner_id._dunning_portal_url(self.company_id)
 
+
+class DunningPlan(models.AbstractModel):
+    _inherit = "dunning.plan"
+
     @api.model
     def _dunning_follow_commitments(self, today, companies):
+        """Approved payment plans are followed before planning (a missed instalment reminds
+        at once)."""
         super()._dunning_follow_commitments(today, companies)
         self.env["dunning.instalment.plan"]._dunning_follow(today, companies)

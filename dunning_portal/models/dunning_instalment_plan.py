@@ -306,7 +306,7 @@ class DunningInstalmentPlan(models.Model):
             "%(date)s) was not received", number=line.sequence, count=self.instalment_count,
             amount=short, date=format_date(self.env, line.date))
         self.state = "broken"
-        open_invoices._dunning_set_state(dunning_remind_reason=why)
+        open_invoices._dunning_remind_at_once(why)
         for inv in open_invoices:
             inv.dunning_paused_until = False
             inv.message_post(body=self.env._("Payment plan not kept: %s. The next reminder "

@@ -15,7 +15,7 @@ class TestPortalWithdraw(DunningPortalCommon):
 
     def test_promise_from_the_page_cancels_what_was_planned(self):
         self.policy.mode = "review"
-        self.Comm._dunning_plan()
+        self.env["dunning.plan"]._dunning_plan()
         call = self._comms(channel="call")
         due_mail = self.Comm.search([("partner_id", "=", self.customer.id),
                                      ("line_ids.move_id", "=", self.inv_new.id)])
@@ -35,7 +35,7 @@ class TestPortalWithdraw(DunningPortalCommon):
         self.assertEqual(due_mail.state, "to_review", "the other invoice's message stays")
         # approved and due, nothing leaves for the promised invoice
         (call | due_mail).action_approve()
-        self.Comm._dunning_send_due()
+        self.env["dunning.send"]._dunning_send_due()
         self.assertEqual(call.state, "cancelled")
         self.assertFalse(self.Comm.search([("state", "=", "sent"),
                                            ("line_ids.move_id", "=", self.inv_old.id)]))

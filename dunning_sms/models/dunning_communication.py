@@ -3,8 +3,9 @@
 Sending goes through Odoo's own machinery (``_message_sms``): the text is posted on the
 communication's chatter and queued as ``sms.sms``; the SMS queue cron hands it to the company's
 provider (IAP, Twilio...) once the run has committed, so a rolled-back run sends nothing. The
-provider's answers and delivery reports land on the message's ``mail.notification``;
-``_dunning_sms_sync_delivery`` (run after every dunning run) copies them to the communication.
+provider's answers and delivery reports land on the message's ``mail.notification``, which
+the core's delivery sync (``dunning.send._dunning_sync_delivery``, run by every dunning run)
+copies to the communication: the channel's traits name the notification type ``sms``.
 
 Opt-outs use Odoo's phone blacklist (``phone.blacklist``). Odoo's IAP and Twilio integrations do
 not pass incoming SMS to Odoo, so "STOP" replies only reach Odoo when the provider is set up to
@@ -13,8 +14,6 @@ call a webhook: that webhook calls ``_dunning_sms_inbound(number, text)``.
 import logging
 import re
 import unicodedata
-
-from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -28,17 +27,6 @@ _logger = logging.getLogger(__name__)
 #: First word of an incoming SMS that opts the number out (English, Spanish).
 OPT_OUT_KEYWORDS = frozenset({"STOP", "BAJA", "ALTO"})
 
-#: ``mail.notification`` status of the SMS -> ``delivery_state`` of the communication.
-NOTIFICATION_TO_DELIVERY = {
-    "ready": "pending",
-    "process": "pending",
-    "pending": "sent",
-    "sent": "delivered",
-    "bounce": "bounced",
-    "exception": "error",
-    "canceled": "error",
-}
-
 
 #: What an SMS communication sent: written by sending only, frozen once sent.
 SMS_FIELDS = {"sms_body", "sms_encoding", "sms_segments", "sms_adjustments"}
@@ -47,7 +35,6 @@ SMS_FIELDS = {"sms_body", "sms_encoding", "sms_segments", "sms_adjustments"}
 class DunningCommunication(models.Model):
     _inherit = "dunning.communication"
 
-    channel = fields.Selection(selection_add=[("sms", "SMS")], ondelete={"sms": "cascade"})
     sms_body = fields.Text(string="SMS Text", readonly=True, copy=False,
                            help="The exact characters sent by SMS.")
     sms_encoding = fields.Selection([(GSM7, "GSM-7"), (UCS2, "UCS-2 (Unicode)")],
@@ -71,20 +58,6 @@ class DunningCommunication(models.Model):
         if self.sms_body:
             snapshot["sms"] = [self.sms_body, self.sms_encoding or "", self.sms_segments]
         return snapshot
-
-    # ---------------------------------------------------------------- time zone
-    @api.model
-    def _dunning_timezone_for(self, partner, company, channel):
-        """An SMS reaches a phone, wherever it is: when the mobile's number has exactly one
-        time zone and it is not the customer's, the send window follows the number."""
-        tz, source = super()._dunning_timezone_for(partner, company, channel)
-        if channel != "sms":
-            return tz, source
-        _contact, check, _reasons = partner._dunning_sms_recipient(company)
-        zone = mobile_time_zone(check) if check else None
-        if zone and zone != tz:
-            return zone, self.env._("time zone of the mobile number %s", check.e164)
-        return tz, source
 
     # ---------------------------------------------------------------- sending
     def _dunning_sms_text(self, template):
@@ -173,26 +146,7 @@ class DunningCommunication(models.Model):
             "delivery_state": "pending",
         }
 
-    def _dunning_mark_sent(self, result):
-        """A sender may decide not to send without it being a failure (an SMS opt-out): it
-        returns ``{"cancelled": reason}`` and the communication is cancelled with that reason."""
-        if "cancelled" not in result:
-            return super()._dunning_mark_sent(result)
-        self.ensure_one()
-        reason = result["cancelled"]
-        self._dunning_sys_write({"state": "cancelled", "failure_reason": reason})
-        self.message_post(body=Markup("<p>%s</p>") % self.env._(
-            "%(level)s by %(channel)s skipped: %(reason)s",
-            level=self.level_id.name, channel=self._channel_label(), reason=reason),
-            subtype_xmlid="mail.mt_note")
-        return None
-
     # ---------------------------------------------------------------- delivery reports
-    @api.model
-    def _cron_dunning_run(self):
-        super()._cron_dunning_run()
-        self._dunning_sms_sync_delivery()
-
     def _dunning_sms_failure_text(self, notification):
         failure_type = notification.failure_type
         texts = {
@@ -211,50 +165,6 @@ class DunningCommunication(models.Model):
         if notification.failure_reason and failure_type not in (False, "unknown"):
             text = f"{text} ({notification.failure_reason})"
         return text
-
-    def _dunning_sms_sync_delivery(self):
-        """Copy what the SMS provider reported (queued, sent, delivered, failed) to the sent SMS
-        communications (these, or all those still waiting for news). A failure records the
-        reason and gives the responsible user a task; an SMS resent successfully afterwards (from
-        Odoo's SMS failure screens) clears it."""
-        comms = self or self.search([
-            ("channel", "=", "sms"), ("state", "=", "sent"),
-            ("delivery_state", "in", ("pending", "sent", "error")),
-            ("mail_message_id", "!=", False),
-        ])
-        comms = comms.filtered(lambda c: c.channel == "sms" and c.mail_message_id)
-        if not comms:
-            return comms
-        notifications_of = comms._dunning_notifications("sms")
-        changed = self.browse()
-        for comm in comms:
-            notification = notifications_of[comm][:1]
-            state = NOTIFICATION_TO_DELIVERY.get(notification.notification_status)
-            if not state or state == comm.delivery_state:
-                continue
-            vals = {"delivery_state": state}
-            if state in ("error", "bounced"):
-                reason = self.env._("The SMS provider reported: %s",
-                                    comm._dunning_sms_failure_text(notification))
-                vals["failure_reason"] = reason
-                comm._dunning_sys_write(vals)
-                comm._dunning_sys_write({"activity_id": comm.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Dunning SMS not delivered: %s",
-                                       comm.partner_id.display_name),
-                    note=escape(reason),
-                    user_id=comm._dunning_responsible_user().id,
-                ).id})
-            else:
-                if comm.delivery_state in ("error", "bounced"):
-                    vals["failure_reason"] = False
-                comm._dunning_sys_write(vals)
-            changed |= comm
-        return changed
-
-    def action_dunning_sms_refresh(self):
-        self._dunning_sms_sync_delivery()
-        return True
 
     # ---------------------------------------------------------------- opt-out replies
     @api.model
@@ -280,3 +190,40 @@ class DunningCommunication(models.Model):
                 "%(number)s opted out of SMS (replied '%(word)s'): no more dunning SMS.",
                 number=e164, word=words[0]))
         return True
+
+
+class DunningPlan(models.AbstractModel):
+    _inherit = "dunning.plan"
+
+    @api.model
+    def _dunning_timezone_for(self, partner, company, channel):
+        """An SMS reaches a phone, wherever it is: when the mobile's number has exactly one
+        time zone and it is not the customer's, the send window follows the number."""
+        tz, source = super()._dunning_timezone_for(partner, company, channel)
+        if channel != "sms":
+            return tz, source
+        _contact, check, _reasons = partner._dunning_sms_recipient(company)
+        zone = mobile_time_zone(check) if check else None
+        if zone and zone != tz:
+            return zone, self.env._("time zone of the mobile number %s", check.e164)
+        return tz, source
+
+
+class DunningSend(models.AbstractModel):
+    _inherit = "dunning.send"
+
+    @api.model
+    def _dunning_delivery_of(self, notification_type, statuses):
+        """An SMS notification "sent" means the provider reported it delivered (its "pending":
+        handed to the provider)."""
+        if notification_type == "sms" and statuses == {"sent"}:
+            return "delivered"
+        return super()._dunning_delivery_of(notification_type, statuses)
+
+    @api.model
+    def _dunning_delivery_failure(self, notification_type, notification):
+        if notification_type != "sms":
+            return super()._dunning_delivery_failure(notification_type, notification)
+        comm = self.env["dunning.communication"]
+        return self.env._("The SMS provider reported: %s",
+                          comm._dunning_sms_failure_text(notification))

@@ -3,6 +3,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.dunning_chain.models.dunning_level_channel import ChannelTraits
+
 from ..tools.sms_text import analyse, transliterate_spanish
 
 #: ``{{ expression }}`` placeholders of inline templates.
@@ -61,6 +63,12 @@ class DunningLevelChannel(models.Model):
             return "x" * 12
 
         return _PLACEHOLDER_RE.sub(sample, self.sms_template_id.body).replace("\u00a0", " ")
+
+    @api.model
+    def _dunning_channel_traits(self):
+        traits = super()._dunning_channel_traits()
+        traits["sms"] = ChannelTraits(notification="sms", cap_field="cap_sms")
+        return traits
 
     @api.constrains("channel", "sms_template_id")
     def _check_sms_template(self):

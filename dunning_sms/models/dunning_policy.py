@@ -29,9 +29,3 @@ class DunningPolicy(models.Model):
                     max=MAX_SMS_SEGMENTS, policy=policy.name))
             if policy.cap_sms < 0:
                 raise ValidationError(self.env._("Limits cannot be negative (0 means no limit)."))
-
-    def _dunning_frequency_cap(self, channel):
-        if channel == "sms":
-            self.ensure_one()
-            return self.cap_sms
-        return super()._dunning_frequency_cap(channel)

@@ -87,7 +87,7 @@ class TestDunningSms(DunningCommon, SMSCase):
             lambda m: comm.name in (m.body or "") and "SMS" in (m.body or "")),
             "the customer's chatter says an SMS was sent")
         # the provider's answer shows on the communication after the sync
-        comm._dunning_sms_sync_delivery()
+        self.env["dunning.send"]._dunning_sync_delivery(comm)
         self.assertEqual(comm.delivery_state, "sent")
 
     def test_landline_refused_others_still_served(self):
@@ -314,7 +314,7 @@ class TestDunningSms(DunningCommon, SMSCase):
         with self.mockSMSGateway():
             sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", comm.mail_message_id.id)])
             sms.resend_failed()
-        self.Comm._dunning_sms_sync_delivery()
+        self.env["dunning.send"]._dunning_sync_delivery()
         self.assertEqual(comm.delivery_state, "sent")
         self.assertFalse(comm.failure_reason)
 
@@ -323,7 +323,7 @@ class TestDunningSms(DunningCommon, SMSCase):
         with self.mockSMSGateway(force_delivered=True):
             self._run_and_send()
         comm = self._sms_comm()
-        comm._dunning_sms_sync_delivery()
+        self.env["dunning.send"]._dunning_sync_delivery(comm)
         self.assertEqual(comm.delivery_state, "delivered")
         self.assertFalse(comm.failure_reason)
 
@@ -360,7 +360,7 @@ class TestDunningSms(DunningCommon, SMSCase):
             self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
         self.assertEqual(comm.state, "sent", comm.failure_reason)
         self.assertSMS(self.customer, MOBILE, "pending", content=comm.customer_url)
-        comm.with_user(user).action_dunning_sms_refresh()
+        comm.with_user(user).action_dunning_refresh_delivery()
         self.assertEqual(comm.delivery_state, "sent")
 
     def test_sms_frequency_cap(self):

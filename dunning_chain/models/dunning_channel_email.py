@@ -1,0 +1,107 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+from .dunning_send import batch_store
+
+
+class DunningChannelEmail(models.AbstractModel):
+    """The e-mail channel, inherited by dunning.communication: recipients, the template
+    rendered in the customer's language (per batch when it can), the invoices attached, the
+    message posted on the communication (Odoo's mail queue sends it; its notifications tell
+    the delivery)."""
+
+    _name = "dunning.channel.email"
+    _description = "Dunning Channel: E-mail"
+
+    def _dunning_recipients(self):
+        """Where e-mail goes: the customer's contacts marked for dunning, else the customer."""
+        partner = self.partner_id
+        contacts = partner.child_ids.filtered(lambda p: p.dunning_contact and p.email)
+        recipients = contacts or (partner if partner.email else partner.browse())
+        if not recipients:
+            raise UserError(self.env._("%s has no e-mail address.", partner.display_name))
+        return recipients
+
+    def _dunning_render(self, template):
+        """Subject, body and sender of a template for this communication, in the customer's
+        language (prepared for the whole batch by _dunning_prerender_mails when it can)."""
+        rendered = batch_store(self.env.cr).get("dunning_mails", {}).pop(
+            (self.id, template.id), None)
+        if rendered:
+            return rendered
+        lang = self.partner_id.lang or self.env.lang
+        template = template.with_context(lang=lang)
+        try:
+            return (template._render_field("subject", self.ids, compute_lang=True)[self.id],
+                    template._render_field("body_html", self.ids, compute_lang=True)[self.id],
+                    template._render_field("email_from", self.ids)[self.id])
+        except Exception as exc:
+            raise UserError(self.env._("The template '%(tpl)s' could not be rendered: %(err)s",
+                                       tpl=template.name, err=exc)) from exc
+
+    def _dunning_mail_template(self):
+        """The e-mail template this communication sends, if its channel sends one (a letter
+        goes by e-mail when its channel has a template)."""
+        self.ensure_one()
+        if not self.env["dunning.level.channel"]._dunning_traits_of(self.channel).mail_template:
+            return self.env["mail.template"]
+        return self.mail_template_id or self.channel_config_id.mail_template_id
+
+    def _dunning_prerender_mails(self):
+        """Render the e-mails of a batch per template, all records at once: Odoo compiles a
+        template's code once per rendering call, not once per record. A template that fails
+        here is rendered again per record at send time, where the failure is recorded."""
+        cache = batch_store(self.env.cr).setdefault("dunning_mails", {})
+        for template, comms in self.grouped(lambda c: c._dunning_mail_template()).items():
+            if not template or len(comms) < 2:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    subjects = template._render_field("subject", comms.ids, compute_lang=True)
+                    bodies = template._render_field("body_html", comms.ids, compute_lang=True)
+                    senders = template._render_field("email_from", comms.ids)
+            except Exception:  # noqa: BLE001 - see the docstring
+                continue
+            for comm_id in comms.ids:
+                cache[(comm_id, template.id)] = (subjects[comm_id], bodies[comm_id],
+                                                 senders[comm_id])
+
+    def _dunning_invoice_attachments(self):
+        attachments = self.env["ir.attachment"]
+        for move in self.line_ids.filtered("is_open").move_id:
+            if move.invoice_pdf_report_id:
+                attachments |= move.invoice_pdf_report_id
+                continue
+            content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
+                "account.account_invoices", [move.id])
+            attachments |= self.env["ir.attachment"].create({
+                "name": f"{move._get_invoice_report_filename()}",
+                "raw": content, "res_model": "account.move", "res_id": move.id,
+                "mimetype": "application/pdf",
+            })
+        return attachments
+
+    def _dunning_send_mail(self, template, attachments):
+        recipients = self._dunning_recipients()
+        subject, body, email_from = self._dunning_render(template)
+        # the company writes to its customer (named here: Odoo would otherwise look a partner
+        # up by the sender's address, for every message)
+        message = self.with_context(lang=self.partner_id.lang).message_post(
+            body=body, subject=subject, partner_ids=recipients.ids,
+            attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
+            message_type="comment", email_from=email_from or None,
+            author_id=self.company_id.partner_id.id,
+        )
+        return {
+            "subject": subject, "body": body, "mail_message_id": message.id,
+            "recipients": ", ".join(recipients.mapped("email_formatted")),
+            "attachment_ids": attachments.ids, "delivery_state": "pending",
+        }
+
+    def _dunning_send_email(self):
+        template = self._dunning_mail_template()
+        if not template:
+            raise UserError(self.env._("Level '%s' has no e-mail template.", self.level_id.name))
+        attachments = self._dunning_invoice_attachments() \
+            if self.channel_config_id.attach_invoices else self.env["ir.attachment"]
+        return self._dunning_send_mail(template, attachments)
