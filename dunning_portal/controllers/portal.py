@@ -61,12 +61,8 @@ class DunningPortal(PortalAccount):
 
     @staticmethod
     def _dunning_fresh_link_max_age_days():
-        value = request.env["ir.config_parameter"].sudo().get_param(
+        return request.env["ir.config_parameter"]._dunning_int_param(
             "dunning_portal.fresh_link_max_age_days", DEFAULT_FRESH_LINK_MAX_AGE_DAYS)
-        try:
-            return max(0, int(value))
-        except ValueError:
-            return DEFAULT_FRESH_LINK_MAX_AGE_DAYS
 
     def _dunning_link_too_old(self, expires):
         """A link that expired long ago gets no fresh link: the customer is asked to contact

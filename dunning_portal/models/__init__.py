@@ -4,3 +4,4 @@ from . import dunning_instalment_plan
 from . import dunning_policy
 from . import res_partner
 from . import dunning_portal_link_request
+from . import ir_config_parameter

@@ -160,12 +160,8 @@ class DunningInstalmentPlan(models.Model):
     @api.model
     def _dunning_retry_days(self):
         """Days after a refusal before the customer may ask again from their page."""
-        value = self.env["ir.config_parameter"].sudo().get_param(
+        return self.env["ir.config_parameter"]._dunning_int_param(
             "dunning_portal.plan_retry_days", DEFAULT_RETRY_DAYS)
-        try:
-            return max(0, int(value))
-        except ValueError:
-            return DEFAULT_RETRY_DAYS
 
     # ------------------------------------------------------------------ answer
     def _dunning_schedule_values(self):

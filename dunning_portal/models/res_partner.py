@@ -143,11 +143,8 @@ class ResPartner(models.Model):
 
     @api.model
     def _dunning_fresh_link_daily_max(self):
-        ICP = self.env["ir.config_parameter"].sudo()
-        try:
-            return max(0, int(ICP.get_param("dunning_portal.fresh_link_daily_max", 3)))
-        except ValueError:
-            return 3
+        return self.env["ir.config_parameter"]._dunning_int_param(
+            "dunning_portal.fresh_link_daily_max", 3)
 
     def _dunning_portal_send_fresh_link(self, company, ip=None, min_interval_minutes=5):
         """E-mail a fresh signed link for ``company`` to the addresses on file. Returns the

@@ -57,6 +57,11 @@ class DunningPortalCommon(DunningCommon, HttpCase):
             "payment_reference": reference, "csrf_token": self._csrf(),
         }
 
+    def _visit_anonymously(self):
+        """The visitor is anyone holding the customer's signed link (no session)."""
+        self.authenticate(None, None)
+        self.link = self._link()
+
     def _link(self, partner=None, expires=None, company=None):
         """Path of a signed link (valid for an hour by default) for a company (the current
         one by default)."""

@@ -14,8 +14,7 @@ class TestDunningPortalActions(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
 
     def _activities(self, record, summary):
         return self.env["mail.activity"].sudo().search([

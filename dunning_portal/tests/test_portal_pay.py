@@ -19,8 +19,7 @@ class TestDunningPortalPay(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
 
     def test_pay_one_invoice_from_signed_link(self):
         page = self.url_open(self.link).text

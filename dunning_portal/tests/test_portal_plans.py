@@ -23,8 +23,7 @@ class TestDunningPortalPlans(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
         self.first = self.today + timedelta(days=7)
 
     def _approved_plan(self, count=3):

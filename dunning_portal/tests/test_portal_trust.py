@@ -198,8 +198,7 @@ class TestDunningPortalNoAccessTokens(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
 
     def _tokens(self):
         self.env.invalidate_all()
@@ -341,8 +340,7 @@ class TestDunningPortalNoStalling(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
 
     def test_no_second_promise_after_a_broken_one(self):
         self.inv_new.sudo().write({"dunning_promise_state": "broken",
@@ -393,8 +391,7 @@ class TestDunningPortalCraftedInput(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
         _, _, self.pid, self.cid, self.exp, self.sig = self.link.split("/")
 
     def test_crafted_link_parts(self):
@@ -458,8 +455,7 @@ class TestDunningPortalDisputeUpload(DunningPortalCommon):
 
     def setUp(self):
         super().setUp()
-        self.authenticate(None, None)
-        self.link = self._link()
+        self._visit_anonymously()
         self.url = f"{self.link}/invoice/{self.inv_old.id}/dispute"
 
     def _assert_no_dispute(self):
