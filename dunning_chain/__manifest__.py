@@ -19,6 +19,7 @@
         "wizard/dunning_pause_wizard_views.xml",
         "wizard/dunning_dispute_wizard_views.xml",
         "data/dunning_evidence_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/dunning_communication_views.xml",
         "views/dunning_evidence_views.xml",
         "views/dunning_policy_views.xml",

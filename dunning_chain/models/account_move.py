@@ -7,6 +7,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 
+DISPUTE_ACTIVITY = "dunning_chain.mail_activity_type_dispute"
+# An invoice the chain follows: a posted customer invoice in one of these payment states
+OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Changes after which an invoice may have to leave the messages planned for it
 WITHDRAW_TRIGGERS = {"dunning_excluded", "dunning_dispute_state", "dunning_promise_state",
                      "dunning_paused_until"}
@@ -55,6 +58,21 @@ class AccountMove(models.Model):
     _dunning_open_idx = models.Index(
         "(company_id, commercial_partner_id) WHERE state = 'posted' "
         "AND move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')")
+
+    @api.model
+    def _dunning_open_domain(self, partner=None):
+        """The invoices the chain follows (of a commercial partner), as a domain."""
+        domain = [("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+                  ("payment_state", "in", OPEN_PAYMENT_STATES)]
+        if partner:
+            domain.append(("commercial_partner_id", "=", partner.id))
+        return domain
+
+    def _dunning_is_open(self):
+        """Whether the chain follows this invoice (see _dunning_open_domain)."""
+        self.ensure_one()
+        return (self.state == "posted" and self.move_type == "out_invoice"
+                and self.payment_state in OPEN_PAYMENT_STATES)
 
     def _compute_dunning_state(self):
         ids = [move_id for move_id in self._origin.ids if move_id]
@@ -247,7 +265,7 @@ class AccountMove(models.Model):
                             dunning_exclusion_reason=self.env._("Dispute accepted"))
             move.write(vals)
             move.activity_ids.filtered(
-                lambda a: a.summary == self.env._("Dispute to resolve")).action_feedback(
+                lambda a: a.activity_type_id == self.env.ref(DISPUTE_ACTIVITY)).action_feedback(
                 feedback=answer or (self.env._("Accepted") if accept else self.env._("Rejected")))
             move._dunning_tell_dispute_answer(accept, answer, notify)
         return moves
@@ -287,16 +305,17 @@ class AccountMove(models.Model):
         self.message_post(body=status)
 
     def _dunning_responsible(self):
-        """Who follows this invoice's collection: the policy's collector, else the salesperson,
-        else the current user."""
+        """Who follows this invoice's collection (res.partner._dunning_responsible_user, the
+        invoice's salesperson first)."""
         self.ensure_one()
-        policy = self.commercial_partner_id._dunning_policy(self.company_id)
-        if policy and policy.collector_id.active:
-            return policy.collector_id
-        return self.invoice_user_id if self.invoice_user_id.active else self.env.user
+        return self.commercial_partner_id._dunning_responsible_user(
+            self.company_id, salesperson=self.invoice_user_id)
 
     def _dunning_promise(self, promise_date, note=""):
+        """The customer promises to pay these invoices on a date (within the policy's
+        maximum): they pause until then. Returns the chatter messages that say so."""
         today = fields.Date.context_today(self)
+        messages = self.env["mail.message"]
         for move in self:
             partner = move.commercial_partner_id
             policy = partner._dunning_policy(move.company_id)
@@ -309,15 +328,20 @@ class AccountMove(models.Model):
                     days=max_days, date=today + timedelta(days=max_days)))
             move.write({"dunning_promise_date": promise_date, "dunning_promise_state": "open",
                         "dunning_paused_until": promise_date})
-            move.message_post(body=self.env._(
+            messages |= move.message_post(body=self.env._(
                 "Payment promised for %(date)s. %(note)s", date=promise_date, note=note or ""))
+        return messages
 
     def _dunning_dispute(self, reason):
+        """The customer disputes these invoices: they pause, the responsible gets a task to
+        resolve it. Returns the chatter messages that say so."""
         if not (reason or "").strip():
             raise UserError(self.env._("Say why the invoice is disputed."))
+        messages = self.env["mail.message"]
         for move in self:
             move.write({"dunning_dispute_state": "open", "dunning_dispute_reason": reason})
-            move.message_post(body=self.env._("Invoice disputed: %s", reason))
+            messages |= move.message_post(body=self.env._("Invoice disputed: %s", reason))
             move.activity_schedule(
-                "mail.mail_activity_data_todo", user_id=move._dunning_responsible().id,
+                DISPUTE_ACTIVITY, user_id=move._dunning_responsible().id,
                 summary=self.env._("Dispute to resolve"), note=reason)
+        return messages

@@ -19,7 +19,7 @@ class DunningChannelTask(models.AbstractModel):
         elif self.partner_id.user_id:
             user = self.partner_id.user_id
         else:
-            user = self.policy_id.collector_id
+            user = self.policy_id.collector_id  # then the customer's responsible, below
         if user and not user.active:
             raise UserError(self.env._(
                 "%(user)s, who should handle %(customer)s, is archived: assign another "

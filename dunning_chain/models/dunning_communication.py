@@ -320,14 +320,9 @@ class DunningCommunication(models.Model):
         return move.get_base_url() + move._get_share_url(redirect=False)
 
     def _dunning_responsible_user(self):
-        """Who fixes problems and makes calls: the policy's collector, else the customer's
-        salesperson, else the administrator."""
+        """Who fixes problems of this communication (res.partner._dunning_responsible_user)."""
         self.ensure_one()
-        candidates = [self.policy_id.collector_id, self.partner_id.user_id]
-        for user in candidates:
-            if user and user.active:
-                return user
-        return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        return self.partner_id._dunning_responsible_user(self.company_id)
 
     def _channel_label(self):
         return dict(self._fields["channel"]._description_selection(self.env)).get(self.channel)

@@ -105,8 +105,7 @@ class DunningCommunicationLine(models.Model):
             "amount_overdue": overdue,
             "amount_residual_company": move.amount_residual_signed,
             "payment_reference": move.payment_reference or move.name,
-            "is_open": move.state == "posted" and move.payment_state in ("not_paid", "partial")
-            and not move.currency_id.is_zero(move.amount_residual),
+            "is_open": move._dunning_is_open() and not move.currency_id.is_zero(move.amount_residual),
         }
 
     def _dunning_refresh_amounts(self):

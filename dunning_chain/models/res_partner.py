@@ -31,6 +31,18 @@ class ResPartner(models.Model):
         self._dunning_check_settings_access(vals)
         return super().write(vals)
 
+    def _dunning_responsible_user(self, company, salesperson=None):
+        """Who follows this customer's collection in a company: the salesperson (of the
+        invoice when given, else the customer's), else the policy's collector, else the
+        administrator. Archived users are skipped."""
+        partner = self.commercial_partner_id
+        policy = partner._dunning_policy(company)
+        for user in (salesperson or partner.user_id, policy.collector_id if policy else None):
+            if user and user.active:
+                return user
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        return admin if admin and admin.active else self.env.user
+
     def _dunning_check_settings_access(self, keys):
         """Whether a customer is chased, how and whom to write to is decided by dunning users:
         anyone else who may edit contacts (a salesperson) cannot switch it off."""
@@ -69,9 +81,8 @@ class ResPartner(models.Model):
             [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
         today = fields.Date.context_today(self)
         overdue = dict(self.env["account.move"]._read_group(
-            [("commercial_partner_id", "in", self.ids), ("state", "=", "posted"),
-             ("move_type", "=", "out_invoice"), ("payment_state", "in", ("not_paid", "partial")),
-             ("invoice_date_due", "<", today)],
+            self.env["account.move"]._dunning_open_domain()
+            + [("commercial_partner_id", "in", self.ids), ("invoice_date_due", "<", today)],
             ["commercial_partner_id"], ["amount_residual_signed:sum"]))
         for partner in self:
             partner.dunning_communication_count = comm_counts.get(partner, 0)

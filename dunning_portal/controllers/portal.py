@@ -103,12 +103,8 @@ class DunningPortal(PortalAccount):
     @staticmethod
     def _dunning_actor(move):
         """Whom the core's fallbacks (activity owner) should see as the current user: the
-        collector, else the salesperson, else the administrator; never the public user."""
-        policy = move.commercial_partner_id._dunning_policy(move.company_id)
-        for user in (policy.collector_id if policy else None, move.invoice_user_id):
-            if user and user.active:
-                return user
-        return request.env.ref("base.user_admin").sudo()
+        invoice's responsible (never the public user)."""
+        return move.sudo()._dunning_responsible().sudo()
 
     # ------------------------------------------------------------------ the page
     def _dunning_page_values(self, partner, company, prefix):

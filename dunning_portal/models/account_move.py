@@ -43,9 +43,7 @@ class AccountMove(models.Model):
     def _dunning_portal_open_domain(self, partner, company=None):
         """Open customer invoices of a commercial partner (of one company when given: the
         signed link's), as the portal page lists them."""
-        domain = [("commercial_partner_id", "=", partner.id), ("state", "=", "posted"),
-                  ("move_type", "=", "out_invoice"),
-                  ("payment_state", "in", ("not_paid", "partial"))]
+        domain = self._dunning_open_domain(partner)
         if company:
             domain.append(("company_id", "=", company.id))
         return domain
@@ -56,14 +54,11 @@ class AccountMove(models.Model):
         due = self.invoice_date_due
         return max(0, (today - due).days) if due else 0
 
-    def _dunning_portal_customer_post(self, partner, since_message_id, attachment=None):
-        """The message just posted by the core (a dispute, a promise) becomes the customer's:
+    def _dunning_portal_customer_post(self, partner, messages, attachment=None):
+        """The message the core just posted (a dispute, a promise) becomes the customer's:
         authored by them, carrying their attachment."""
         self.ensure_one()
-        messages = self.env["mail.message"].sudo().search([
-            ("model", "=", self._name), ("res_id", "=", self.id), ("id", ">", since_message_id),
-            ("body", "!=", False), ("tracking_value_ids", "=", False),
-        ], order="id desc", limit=1)
+        messages = messages.sudo()
         vals = {"author_id": partner.id}
         if attachment:
             attachment.sudo().write({"res_model": self._name, "res_id": self.id})
@@ -108,8 +103,7 @@ class AccountMove(models.Model):
             raise UserError(self.env._(
                 "We already rejected a dispute about invoice %s and answered you: please "
                 "contact us directly if something new came up.", self.name))
-        last = self.env["mail.message"].sudo().search([], order="id desc", limit=1).id or 0
-        self._dunning_dispute(f"{categories[category]}: {message}")
+        posted = self._dunning_dispute(f"{categories[category]}: {message}")
         self.dunning_dispute_category = category
         attachment = None
         if attachment_data:
@@ -121,7 +115,7 @@ class AccountMove(models.Model):
                 "res_model": self._name, "res_id": self.id, "public": False,
             })
         if partner:
-            self._dunning_portal_customer_post(partner, last, attachment)
+            self._dunning_portal_customer_post(partner, posted, attachment)
 
     def _dunning_portal_promise(self, promise_date, note="", partner=None):
         """A promise from the customer's page: the core pauses the chain until the date; the
@@ -143,10 +137,9 @@ class AccountMove(models.Model):
             raise UserError(self.env._(
                 "You already promised to pay invoice %(invoice)s on %(date)s: please contact us "
                 "to change the date.", invoice=self.name, date=self.dunning_promise_date))
-        last = self.env["mail.message"].sudo().search([], order="id desc", limit=1).id or 0
-        self._dunning_promise(promise_date, note)
+        posted = self._dunning_promise(promise_date, note)
         if partner:
-            self._dunning_portal_customer_post(partner, last)
+            self._dunning_portal_customer_post(partner, posted)
         self.activity_schedule(
             "mail.mail_activity_data_todo", date_deadline=promise_date + timedelta(days=1),
             user_id=self._dunning_responsible().id, summary=self.env._("Check the payment promised for %s", promise_date),

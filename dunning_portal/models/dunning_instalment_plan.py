@@ -214,8 +214,7 @@ class DunningInstalmentPlan(models.Model):
 
     def action_approve(self):
         for plan in self.filtered(lambda p: p.state == "requested"):
-            open_invoices = plan.invoice_ids.filtered(
-                lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
+            open_invoices = plan.invoice_ids.filtered(lambda m: m._dunning_is_open())
             agreed = plan.currency_id.round(sum(open_invoices.mapped("amount_residual_signed")))
             if plan.currency_id.is_zero(agreed):
                 raise UserError(self.env._("The invoices of %s are paid already: refuse the "
@@ -268,8 +267,7 @@ class DunningInstalmentPlan(models.Model):
             domain.append(("company_id", "in", companies.ids))
         for plan in self.search(domain):
             currency = plan.currency_id
-            open_invoices = plan.invoice_ids.filtered(
-                lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial"))
+            open_invoices = plan.invoice_ids.filtered(lambda m: m._dunning_is_open())
             paid = plan.amount_paid
             missed = False
             for line in plan.line_ids.filtered(lambda l: l.state == "pending"):
