@@ -132,5 +132,6 @@ EOF
 }
 
 odoo_bin() {
-  "$VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$ODOO_CONF" --addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR" "$@"
+  "$VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$ODOO_CONF" \
+    --addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR${EXTRA_ADDONS_PATH:+,$EXTRA_ADDONS_PATH}" "$@"
 }

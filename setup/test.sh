@@ -5,7 +5,8 @@
 #   ./setup/test.sh -k promise      extra arguments go to pytest
 #
 # 1. makes sure PostgreSQL runs; 2. creates a throwaway database and installs the three addons
-# into it; the install log must be free of warnings about our addons, told by the logger, not by
+# into it, with the test addon tests/addons/dunning_test_webhook (a channel added by another
+# addon: selection, traits, one sender; never installed by install.sh); the install log must be free of warnings about our addons, told by the logger, not by
 # the line (every line carries the database name dunning_test_...): a WARNING, ERROR or CRITICAL
 # line whose logger is odoo.addons.dunning_* or whose message names dunning_chain, dunning_portal
 # or dunning_sms (Odoo's own warnings about them, e.g. missing access rules), and any record with
@@ -35,9 +36,11 @@ for tool in wkhtmltopdf chromium; do
     die "$tool is missing (letters and browser tests need it): run ./setup/install.sh --no-serve"
 done
 
-say "Installing $ADDONS into a fresh database $DB"
+TEST_ADDONS="dunning_test_webhook"
+export EXTRA_ADDONS_PATH="$REPO_DIR/tests/addons"
+say "Installing $ADDONS and $TEST_ADDONS into a fresh database $DB"
 start=$(date +%s)
-if ! odoo_bin -d "$DB" -i "$ADDONS" --stop-after-init --no-http --log-level=info \
+if ! odoo_bin -d "$DB" -i "$ADDONS,$TEST_ADDONS" --stop-after-init --no-http --log-level=info \
      </dev/null > "$WORK/install.log" 2>&1; then
   tail -50 "$WORK/install.log"
   die "installing the addons failed (log above)"
@@ -65,8 +68,8 @@ if [ -s "$WORK/install-warnings.log" ]; then
   cat "$WORK/install-warnings.log"
   die "the install log has warnings from our addons (above)"
 fi
-installed=$(addons_installed "$DB")
-[ "$installed" = 3 ] || die "only $installed of the 3 addons got installed (see the log: KEEP_LOGS=1 keeps $WORK)"
+installed=$(ADDONS="$ADDONS,$TEST_ADDONS" addons_installed "$DB")
+[ "$installed" = 4 ] || die "only $installed of the 4 addons got installed (see the log: KEEP_LOGS=1 keeps $WORK)"
 say "Installed in $(( $(date +%s) - start )) s"
 
 say "Running the tests (pytest + pytest-odoo, HTTP server on)"
@@ -74,7 +77,7 @@ cd "$REPO_DIR"
 set +e
 "$VENV/bin/python" -m pytest \
   --odoo-database="$DB" --odoo-config="$ODOO_CONF" \
-  --odoo-addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR" --odoo-http --odoo-log-level=warn \
+  --odoo-addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR,$EXTRA_ADDONS_PATH" --odoo-http --odoo-log-level=warn \
   -p no:cacheprovider -o junit_family=xunit2 --junitxml="$WORK/junit.xml" -q -rfEs \
   dunning_chain dunning_portal dunning_sms tests "$@" 2>&1 | tee "$WORK/pytest.log"
 status=${PIPESTATUS[0]}
