@@ -392,3 +392,21 @@ class TestDunningRecord(DunningCommon):
         with self.assertRaisesRegex(UserError, "part of the record"):
             comms[1].mail_message_id.attachment_ids.unlink()
         self.assertFalse(self._problems(comms))
+
+    def test_sent_communication_is_read_only_and_tamper_evident(self):
+        self._invoice(self.START)
+        self._run(self.START)
+        self._run(self.START + timedelta(days=7))
+        comms = self._comms()
+        self.assertEqual(comms[1].previous_hash, comms[0].hash)
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            comms[0].body = "<p>Nothing to pay</p>"
+        with self.assertRaises(UserError):
+            comms[0].unlink()
+        # an edit behind the ORM's back is detected
+        self.env.cr.execute("UPDATE dunning_communication SET amount_total = 1 WHERE id = %s",
+                            [comms[0].id])
+        self.env.invalidate_all()
+        self.assertEqual(comms._dunning_broken_links(), comms[0])
+        with self.assertRaisesRegex(UserError, "altered"):
+            comms[0].action_verify_hash_chain()
