@@ -79,3 +79,16 @@ class DunningPortalCommon(DunningCommon, HttpCase):
 
     def _refresh(self, *records):
         self.env.invalidate_all()
+
+
+class DunningPortalPayCommon(DunningPortalCommon):
+    """An anonymous visitor of the signed link, with a published test payment provider."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_dummy_provider(cls.env.company.currency_id)
+
+    def setUp(self):
+        super().setUp()
+        self._visit_anonymously()

@@ -4,22 +4,13 @@ from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import DunningPortalCommon
+from .common import DunningPortalPayCommon
 
 
 @tagged("post_install", "-at_install")
-class TestDunningPortalPay(DunningPortalCommon):
+class TestDunningPortalPay(DunningPortalPayCommon):
     """Pay one invoice (Odoo's invoice page) or every overdue one (Odoo's overdue payment page
     and transaction, reachable from the signed link)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_dummy_provider(cls.env.company.currency_id)
-
-    def setUp(self):
-        super().setUp()
-        self._visit_anonymously()
 
     def test_pay_one_invoice_from_signed_link(self):
         page = self.url_open(self.link).text

@@ -8,7 +8,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import DunningPortalCommon
+from .common import DunningPortalCommon, DunningPortalPayCommon
 
 DAY = 86400
 INT_MAX = 2**31 - 1
@@ -187,18 +187,9 @@ class TestDunningPortalCompanyScope(DunningPortalCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestDunningPortalNoAccessTokens(DunningPortalCommon):
+class TestDunningPortalNoAccessTokens(DunningPortalPayCommon):
     """The page hands out no permanent invoice access token: PDF and Pay stay under the
     signed, expiring prefix."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_dummy_provider(cls.env.company.currency_id)
-
-    def setUp(self):
-        super().setUp()
-        self._visit_anonymously()
 
     def _tokens(self):
         self.env.invalidate_all()
