@@ -57,7 +57,17 @@ class DunningPortal(PortalAccount):
         if status != "ok":
             return None, None, None, self._dunning_render_link_problem(
                 partner_id, company_id, expires, signature)
+        self._dunning_speak_to(partner)
         return partner, company, f"/dunning/{partner.id}/{company.id}/{expires}/{signature}", None
+
+    @staticmethod
+    def _dunning_speak_to(partner):
+        """A visitor of a signed link reads the page in the customer's language (the one of
+        the reminders), when it is installed; a logged-in user keeps theirs."""
+        lang = partner.lang
+        if (request.env.user._is_public() and lang and lang != request.env.lang
+                and request.env["res.lang"]._get_data(code=lang).code):
+            request.update_context(lang=lang)
 
     @staticmethod
     def _dunning_fresh_link_max_age_days():

@@ -171,3 +171,16 @@ class TestDunningPortalLink(DunningPortalCommon):
         comms = self._comms(state="sent", channel="email")
         self.assertTrue(comms)
         self.assertIn(f"/dunning/{self.customer.id}/{comms[0].company_id.id}/", comms[0].body)
+
+    def test_signed_page_speaks_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search([("name", "=", "dunning_portal")])._update_translations(
+            ["es_ES"])
+        self.authenticate(None, None)
+        self.customer.lang = "es_ES"
+        page = self.url_open(self._link()).text
+        self.assertIn("Total vencido", page)
+        self.assertNotIn("Total overdue", page)
+        # a logged-in portal user keeps their own language
+        self.authenticate("lucia_portal", "lucia_portal_pw")
+        self.assertIn("Total overdue", self.url_open("/my/dunning").text)
