@@ -147,6 +147,13 @@ class AccountMove(models.Model):
         """The promised date passed unpaid: the next reminder (planned now) says so."""
         self.write({"dunning_promise_state": "broken"})
 
+    def _dunning_pause_until(self, day):
+        """No reminder for these invoices until after ``day`` (an agreed payment plan, the
+        next instalment): a later pause already set stays. Planned messages are withdrawn."""
+        for move in self:
+            if not move.dunning_paused_until or move.dunning_paused_until < day:
+                move.dunning_paused_until = day
+
     def _dunning_remind_at_once(self, reason):
         """A commitment was not kept (a missed instalment): the next step goes at once,
         saying why."""

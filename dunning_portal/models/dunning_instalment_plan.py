@@ -222,7 +222,7 @@ class DunningInstalmentPlan(models.Model):
             plan.write({"state": "approved", "amount_agreed": agreed})
             plan.line_ids = [fields.Command.create(vals)
                              for vals in plan._dunning_schedule_values()]
-            plan._dunning_pause(open_invoices, plan.first_date)
+            open_invoices._dunning_pause_until(plan.first_date)
             for inv in open_invoices:
                 inv.message_post(body=self.env._(
                     "Payment plan approved (%(count)s instalments from %(date)s): reminders "
@@ -249,12 +249,6 @@ class DunningInstalmentPlan(models.Model):
                 self.env._("We cannot accept the payment plan you asked for: the invoices "
                            "remain due. Please contact us if you need to talk about it."))
         return True
-
-    @staticmethod
-    def _dunning_pause(invoices, until):
-        for inv in invoices:
-            if not inv.dunning_paused_until or inv.dunning_paused_until < until:
-                inv.dunning_paused_until = until
 
     # ------------------------------------------------------------------ follow
     @api.model
@@ -289,7 +283,7 @@ class DunningInstalmentPlan(models.Model):
                 open_invoices.dunning_paused_until = False
                 plan.message_post(body=self.env._("Payment plan completed."))
             else:
-                plan._dunning_pause(open_invoices, plan.next_line_id.date)
+                open_invoices._dunning_pause_until(plan.next_line_id.date)
 
     def _dunning_break(self, line, open_invoices, paid):
         self.ensure_one()
