@@ -30,12 +30,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def load_tool(addon, module):
-    """Import ``<addon>/tools/<module>.py`` as a standalone module and return it."""
-    name = f"_dunning_tools_{addon}_{module}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / addon / "tools" / f"{module}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """Import ``<addon>/tools/<module>.py`` without Odoo and return it.
+
+    ``<addon>/tools`` is loaded as a package of its own (``_dunning_tools_<addon>``, without the
+    addon's ``__init__``, which needs Odoo), so a tool imports its siblings as it does inside Odoo:
+    ``from .send_window import Fact``.
+    """
+    package = f"_dunning_tools_{addon}"
+    if package not in sys.modules:
+        tools = REPO / addon / "tools"
+        spec = importlib.util.spec_from_file_location(
+            package, tools / "__init__.py", submodule_search_locations=[str(tools)])
+        pkg = importlib.util.module_from_spec(spec)
+        sys.modules[package] = pkg
+        spec.loader.exec_module(pkg)
+    return importlib.import_module(f"{package}.{module}")

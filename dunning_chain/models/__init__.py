@@ -3,6 +3,7 @@ from . import dunning_level
 from . import dunning_level_channel
 from . import dunning_send
 from . import dunning_plan
+from . import dunning_send_window
 from . import dunning_evidence
 from . import dunning_channel_email
 from . import dunning_channel_letter

@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import chain, send_window
+from ..tools import chain, send_caps, send_window
 
 # An open invoice found by the planner's query, with where it stands in the chain
 Candidate = namedtuple("Candidate", [
@@ -251,46 +251,48 @@ class DunningPlan(models.AbstractModel):
         weekends, the customer's public holidays and closures and the company's closures,
         spread so that no channel exceeds its messages per hour, and after the frequency cap
         of the channel allows another contact. ``planning`` carries the counts of one run.
+        The tools return facts; ``dunning.send.window`` words them in the customer's language.
         """
         planning = planning if planning is not None else {}
+        words = self.env["dunning.send.window"]
         tz, tz_source = self._dunning_timezone_for(partner, company, channel)
         rules = policy._dunning_window_rules()
         closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
                                               planning)
-        moment, cap_reason = now, None
+        moment, cap_facts = now, []
         cap = policy._dunning_frequency_cap(channel)
         if cap:
             key = ("contacts", channel)
             if key not in planning:
                 planning[key] = self._dunning_contacts(channel, now - timedelta(days=7))
             contacts = planning[key][partner.id]
-            moment, cap_reason = send_window.frequency_cap_date(
-                now, contacts, cap, channel_label=self._dunning_channel_label(channel), tz_name=tz)
+            moment, cap_facts = send_caps.frequency_cap_date(now, contacts, cap, channel=channel,
+                                                             tz_name=tz)
         key = ("taken", channel, company.id)
         if key not in planning:
             planning[key] = self._dunning_taken_slots(channel, company, now)
         taken = planning[key]
         try:
-            slot, why = send_window.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
+            slot, facts = send_caps.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
         except ValueError as exc:
+            err = words._dunning_words([exc.fact]) if isinstance(
+                exc, send_window.NoMomentError) else exc
             raise UserError(self.env._("No moment to send fits the policy '%(policy)s': %(err)s",
-                                       policy=policy.name, err=exc)) from exc
+                                       policy=policy.name, err=err)) from exc
         bucket = slot.replace(minute=0, second=0, microsecond=0)
         taken[bucket] = taken.get(bucket, 0) + 1
         if cap:
             contacts.append(slot)
-        reason = why if slot > now else self.env._("Now: inside the send window (%s)",
-                                                    send_window.format_local(slot, tz))
-        if cap_reason:
-            reason = f"{cap_reason}; {reason}"
-        if tz_source != "customer's time zone":
-            reason = f"{reason} [{tz_source}]"
+        reason = words._dunning_words([*cap_facts, *facts, tz_source],
+                                      words._dunning_lang(partner))
         return slot, tz, reason
 
     @api.model
     def _dunning_timezone_for(self, partner, company, channel):
-        """(time zone, where it comes from) of the recipient for a channel. Channels whose
-        address has a zone of its own (an SMS to a foreign mobile) override this."""
+        """(time zone, where it comes from) of the recipient for a channel: the source is a fact
+        of ``tools/customer_calendar.py`` (``tz_customer``, ``tz_country``...) that
+        ``dunning.send.window`` words. Channels whose address has a zone of its own (an SMS to a
+        foreign mobile) override this."""
         return partner._dunning_timezone(company)
 
 

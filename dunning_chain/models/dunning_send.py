@@ -194,14 +194,18 @@ class DunningSend(models.AbstractModel):
         closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
                                               cache)
         try:
-            slot, why = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(), closed)
-        except ValueError as exc:
-            slot, why = now, str(exc)
+            slot, facts = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(),
+                                                          closed)
+        except ValueError:  # rules that fit no moment: nothing to move it to, as before
+            return False
         if slot <= now + timedelta(minutes=1):
             return False
+        words = self.env["dunning.send.window"]
+        lang = words._dunning_lang(partner)
         comm._dunning_sys_write({
             "scheduled_at": slot, "partner_tz": tz,
-            "schedule_reason": self.env._("Moved at send time: %s", why),
+            "schedule_reason": self.with_context(lang=lang).env._(
+                "Moved at send time: %s", words._dunning_words(facts, lang)),
         })
         return True
 

@@ -5,13 +5,14 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..tools import send_window
+from ..tools import customer_calendar
 from ..tools.regions import holiday_subdivision
 
 
 @functools.lru_cache(maxsize=256)
-def _public_holidays(country_code, subdivision, years):
-    return send_window.public_holidays(country_code, subdivision, years=years)
+def _public_holidays(country_code, subdivision, years, language):
+    return customer_calendar.public_holidays(country_code, subdivision, years=years,
+                                             language=language)
 
 
 # What decides whether and how a customer is chased: set by dunning users only
@@ -123,25 +124,29 @@ class ResPartner(models.Model):
 
     def _dunning_timezone(self, company):
         """(time zone, where it comes from): the customer's, else its country's when the
-        country has one zone, else the company's."""
+        country has one zone, else the company's. Where it comes from is a fact
+        (``tz_customer``, ``tz_country``... of ``tools/customer_calendar.py``) that
+        ``dunning.send.window`` words."""
         self.ensure_one()
         partner = self.commercial_partner_id
         company_tz = company.partner_id.tz or company.resource_calendar_id.tz
-        return send_window.resolve_timezone(partner.tz or self.tz, partner.country_id.code,
-                                            company_tz)
+        return customer_calendar.resolve_timezone(partner.tz or self.tz, partner.country_id.code,
+                                                  company_tz)
 
     def _dunning_closed_days(self, company, date_from, date_to, cache=None):
         """{local date: why} when nothing may reach this customer: public holidays of its
         country and region (``holidays`` library), the company's closures (global leaves of its
-        working calendar) and the customer's own closures."""
+        working calendar) and the customer's own closures. Names are in the language the reasons
+        about the customer are worded in (``dunning.send.window._dunning_lang``)."""
         self.ensure_one()
         partner = self.commercial_partner_id
         country = partner.country_id.code
+        lang = self.env["dunning.send.window"]._dunning_lang(partner)
         closed = {}
         if country:
             subdivision = holiday_subdivision(country, partner.state_id.code)
             years = tuple(range(date_from.year, date_to.year + 1))
-            closed.update(_public_holidays(country, subdivision, years))
+            closed.update(_public_holidays(country, subdivision, years, lang))
         cache = cache if cache is not None else {}
         key = ("company_closed", company.id, date_from, date_to)
         if key not in cache:
@@ -150,7 +155,7 @@ class ResPartner(models.Model):
         for closure in partner.dunning_closure_ids:
             day = max(closure.date_from, date_from)
             while day <= min(closure.date_to, date_to):
-                closed[day] = closure.name or self.env._("customer closed")
+                closed[day] = closure.name or self.with_context(lang=lang).env._("customer closed")
                 day += timedelta(days=1)
         return closed
 

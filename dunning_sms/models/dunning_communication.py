@@ -19,6 +19,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
+from odoo.addons.dunning_chain.tools.send_window import fact
+
 from ..tools.phone import mobile_time_zone, normalise_mobile
 from ..tools.sms_text import GSM7, UCS2, analyse, shorten, transliterate_spanish
 
@@ -205,7 +207,7 @@ class DunningPlan(models.AbstractModel):
         _contact, check, _reasons = partner._dunning_sms_recipient(company)
         zone = mobile_time_zone(check) if check else None
         if zone and zone != tz:
-            return zone, self.env._("time zone of the mobile number %s", check.e164)
+            return zone, fact("tz_phone", number=check.e164)  # worded by dunning.send.window
         return tz, source
 
 

@@ -1,0 +1,210 @@
+from babel.dates import get_day_names
+
+from odoo import api, models
+from odoo.tools.misc import babel_locale_parse, format_date, format_time, get_lang
+
+# Facts that end a sentence of their own ("; "), rather than a reason of the moment (", ")
+_NOTES = ("no_preferred", "hour_full", "spread", "cap", "now", "no_moment")
+
+
+class DunningSendWindow(models.AbstractModel):
+    """Words for the facts of the send window (``tools/send_window.py``, ``send_caps.py``,
+    ``customer_calendar.py``): the tools decide and return codes and values, this model says them
+    with ``self.env._`` and babel, so every reason translates.
+
+    **Language**: a reason about a customer is worded in *the customer's* language
+    (:meth:`_dunning_lang`: the commercial partner's language when installed, else the
+    environment's, else the company's, else English). Planning runs from the cron as the
+    superuser, so the environment's language says nothing about who reads; the customer's language
+    is the one of the message the reason schedules, of its public holidays' names (the
+    ``holidays`` library names them in it) and of the customer-facing pages, and a collector who
+    chases Spanish customers reads Spanish reasons next to Spanish messages. Errors shown to the
+    user who acts (a policy that fits no moment) are worded in the environment's language.
+    """
+
+    _name = "dunning.send.window"
+    _description = "Dunning Send Window Wording"
+
+    @api.model
+    def _dunning_lang(self, partner):
+        """Code of the language the reasons about ``partner`` are worded in (see the class)."""
+        partner = partner.commercial_partner_id if partner else partner
+        return get_lang(self.env, partner.lang if partner else None).code
+
+    @api.model
+    def _dunning_words(self, facts, lang=None):
+        """One line of words for a list of facts, in ``lang`` (default: the environment's).
+
+        Facts of a moment (``at``) read "Tuesday 10 Mar 09:00 Europe/Madrid: after the window
+        (09:00-18:00), Saturday-Sunday skipped (weekend)"; notes (caps, preference, spreading)
+        are sentences of their own separated by "; "; where the time zone comes from ends the
+        line in brackets unless it is the customer's own.
+        """
+        self = self.with_context(lang=get_lang(self.env, lang).code)
+        chunks, reasons, suffix = [], None, ""
+        for fact in facts:
+            code, values = fact
+            if code == "at":
+                reasons = []
+                chunks.append((self._dunning_moment_words(values["at"], values["tz"]), reasons))
+            elif code.startswith("tz_"):
+                words = self._dunning_fact_words(code, values)
+                suffix = f" [{words}]" if words else ""
+            elif code in _NOTES or reasons is None:
+                chunks.append(self._dunning_fact_words(code, values, first=not chunks))
+            else:
+                reasons.append(self._dunning_fact_words(code, values))
+        if chunks and not isinstance(chunks[0], str):  # "martes 10 mar..." starts a line
+            chunks[0] = (chunks[0][0][:1].upper() + chunks[0][0][1:], chunks[0][1])
+        return "; ".join(chunk if isinstance(chunk, str) else f"{chunk[0]}: {', '.join(chunk[1])}"
+                         for chunk in chunks) + suffix
+
+    def _dunning_fact_words(self, code, values, first=True):
+        """Words of one fact in the environment's language; '' for a fact that needs none."""
+        _ = self.env._
+        v = values
+        if code == "now":
+            moment = self._dunning_local_words(v["at"], v["tz"])
+            if first:
+                return _("Now: inside the send window (%s)", moment)
+            return _("%s: inside the send window", moment)
+        if code in ("before_window", "after_window", "meal", "meal_then_closed"):
+            hours = {"start": self._dunning_time(v["start"]), "end": self._dunning_time(v["end"])}
+            return {
+                "before_window": lambda: _("before the window (%(start)s-%(end)s)", **hours),
+                "after_window": lambda: _("after the window (%(start)s-%(end)s)", **hours),
+                "meal": lambda: _("meal time (%(start)s-%(end)s)", **hours),
+                "meal_then_closed": lambda: _(
+                    "meal time (%(start)s-%(end)s), then the window closes", **hours),
+            }[code]()
+        if code == "clock_change":
+            return _("outside hours (clock change)")
+        if code == "no_slot_left":
+            return _("no slot left that day (clock change)")
+        if code == "no_slot":
+            return _("%s has no slot (clock change)", self._dunning_day(v["day"]))
+        if code == "weekend":
+            return _("%s skipped (weekend)", self._dunning_weekday_range(v["first"], v["last"]))
+        if code == "not_sending_day":
+            names = self._dunning_weekday_range(v["first"], v["last"])
+            if v["first"] == v["last"]:
+                return _("%s skipped (not a sending day)", names)
+            return _("%s skipped (not sending days)", names)
+        if code == "closed":
+            days = self._dunning_day_range(v["first"], v["last"])
+            if v["name"]:
+                return _("%(days)s closed (%(name)s)", days=days, name=v["name"])
+            return _("%s closed", days)
+        if code == "more_closed":
+            if v["count"] == 1:
+                return _("and 1 more closed day")
+            return _("and %s more closed days", v["count"])
+        if code == "avoided":
+            return _("%(days)s avoided (preferred %(preferred)s)",
+                     days=self._dunning_day_range(v["first"], v["last"]),
+                     preferred=self._dunning_weekday_set(v["preferred"]))
+        if code == "more":
+            return _("and %s more skips", v["count"])
+        if code == "first_allowed":
+            return _("first allowed time")
+        if code == "no_preferred":
+            args = {"day": self._dunning_weekday(v["day"]),
+                    "preferred": self._dunning_weekday_set(v["preferred"]), "days": v["days"]}
+            if v["days"] == 1:
+                return _("%(day)s used: no preferred day (%(preferred)s) within 1 day", **args)
+            return _("%(day)s used: no preferred day (%(preferred)s) within %(days)s days", **args)
+        if code == "hour_full":
+            moment = self._dunning_local_words(v["at"], v["tz"])
+            if v["skipped"] == 1:
+                return _("hour full, moved to %s", moment)
+            return _("hour full, moved to %(moment)s (%(count)s full hours skipped)",
+                     moment=moment, count=v["skipped"])
+        if code == "spread":
+            return _("spread to %(time)s (%(position)s/%(per_hour)s in this hour)",
+                     time=self._dunning_time(v["at"]), position=v["position"],
+                     per_hour=v["per_hour"])
+        if code == "cap":
+            args = {"cap": v["cap"], "days": v["days"],
+                    "date": format_date(self.env, v["contact"], date_format="d MMM"),
+                    "channel": (self.env["dunning.plan"]._dunning_channel_label(v["channel"])
+                                if v["channel"] else _("messages"))}
+            if v["days"] == 1:
+                return _("at most %(cap)s %(channel)s in 1 day: moved after the contact of "
+                         "%(date)s", **args)
+            return _("at most %(cap)s %(channel)s in %(days)s days: moved after the contact of "
+                     "%(date)s", **args)
+        if code == "no_moment":
+            return _("No allowed sending moment within %(days)s days after %(moment)s: check the "
+                     "allowed weekdays (%(weekdays)s), the hours (%(start)s-%(end)s) and the "
+                     "closed days.",
+                     days=v["days"], moment=self._dunning_local_words(v["at"], v["tz"]),
+                     weekdays=self._dunning_weekday_set(v["weekdays"]),
+                     start=self._dunning_time(v["start"]), end=self._dunning_time(v["end"]))
+        if code == "tz_customer":
+            return ""
+        if code == "tz_country":
+            return _("time zone of the customer's country (%s)", v["country"])
+        if code == "tz_company_zones":
+            return _("company time zone (country %(country)s has %(zones)s time zones)",
+                     country=v["country"], zones=v["zones"])
+        if code == "tz_company":
+            return _("company time zone (customer has no time zone)")
+        if code == "tz_utc":
+            return _("UTC (no valid customer, country or company time zone)")
+        if code == "tz_phone":
+            return _("time zone of the mobile number %s", v["number"])
+        raise ValueError(f"Unknown send window fact {code!r}")
+
+    # ------------------------------------------------------------------ dates, times, weekdays
+    def _dunning_time(self, value):
+        """``09:30`` (a time, or the wall time of an aware datetime)."""
+        return format_time(self.env, getattr(value, "timetz", lambda: value)(),
+                           time_format="HH:mm")
+
+    def _dunning_day(self, day):
+        """``Thursday 26 Nov`` / ``jueves 26 nov``."""
+        return format_date(self.env, day, date_format="EEEE d MMM")
+
+    def _dunning_day_range(self, first, last):
+        if first == last:
+            return self._dunning_day(first)
+        return f"{self._dunning_day(first)}-{self._dunning_day(last)}"
+
+    def _dunning_moment_words(self, moment, tz):
+        """``Tuesday 10 Mar 09:00 Europe/Madrid``: a local moment (aware) in its zone."""
+        return f"{self._dunning_day(moment.date())} {self._dunning_time(moment)} {tz}"
+
+    def _dunning_local_words(self, moment, tz):
+        """``Tue 24 Nov 2026 09:00 (America/New_York)``."""
+        day = format_date(self.env, moment.date(), date_format="EEE d MMM y")
+        return f"{day} {self._dunning_time(moment)} ({tz})"
+
+    def _dunning_weekday_names(self):
+        locale = babel_locale_parse(get_lang(self.env).code)
+        return get_day_names("wide", locale=locale)  # 0 = Monday, as Python's weekday()
+
+    def _dunning_weekday(self, day):
+        return self._dunning_weekday_names()[day.weekday()]
+
+    def _dunning_weekday_range(self, first, last):
+        names = self._dunning_weekday_names()
+        if first == last:
+            return names[first.weekday()]
+        return f"{names[first.weekday()]}-{names[last.weekday()]}"
+
+    def _dunning_weekday_set(self, weekdays):
+        """``(1, 2, 3)`` -> ``Tuesday-Thursday``; ``(0, 2)`` -> ``Monday, Wednesday``."""
+        names = self._dunning_weekday_names()
+        runs = []
+        for wd in sorted(weekdays):
+            if runs and wd == runs[-1][-1] + 1:
+                runs[-1].append(wd)
+            else:
+                runs.append([wd])
+        words = []
+        for run in runs:
+            if len(run) >= 3:
+                words.append(f"{names[run[0]]}-{names[run[-1]]}")
+            else:
+                words.extend(names[wd] for wd in run)
+        return ", ".join(words) or self.env._("none")

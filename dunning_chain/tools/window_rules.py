@@ -1,0 +1,149 @@
+"""The sending rules of a policy (pure, no Odoo): hours, meal blackout, weekdays, preference.
+
+:class:`WindowRules` holds them in the customer's local time and :meth:`WindowRules.validate`
+refuses inconsistent ones; :mod:`.send_window` searches the moments they allow.  The rules are
+documented in :mod:`.send_window`.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import time
+
+__all__ = ["HARD_LIMIT_HOUR", "WindowRules", "to_minutes", "time_of"]
+
+HARD_LIMIT_HOUR = 21.0
+"""No reminder may be sent at or after this local hour, whatever the policy says."""
+
+HARD_LIMIT_MIN = int(HARD_LIMIT_HOUR * 60)
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def to_minutes(hours: float) -> int:
+    """Decimal local hour -> minutes after midnight (9.5 -> 570), rounded to the minute."""
+    return int(round(hours * 60))
+
+
+def time_of(hours: float) -> time:
+    """Decimal local hour -> :class:`~datetime.time` at minute resolution (24:00 reads 00:00)."""
+    minutes = to_minutes(hours) % (24 * 60)
+    return time(minutes // 60, minutes % 60)
+
+
+def _hhmm_minutes(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def weekday_set_words(days: Iterable[int]) -> str:
+    """English, for exception messages only: ``{1, 2, 3}`` -> ``Tuesday-Thursday``."""
+    ordered = sorted(days)
+    runs: list[list[int]] = []
+    for wd in ordered:
+        if runs and wd == runs[-1][-1] + 1:
+            runs[-1].append(wd)
+        else:
+            runs.append([wd])
+    words = []
+    for run in runs:
+        if len(run) >= 3:
+            words.append(f"{_WEEKDAYS[run[0]]}-{_WEEKDAYS[run[-1]]}")
+        else:
+            words.extend(_WEEKDAYS[wd] for wd in run)
+    return ", ".join(words) or "none"
+
+
+@dataclass(frozen=True)
+class WindowRules:
+    """Sending rules of a policy, in the customer's local time (see the module docstring).
+
+    Hours are decimal local hours (``9.5`` = 09:30), rounded to the minute.  Weekdays use
+    Python's numbering (Monday = 0 ... Sunday = 6); any iterable is accepted and stored as a
+    frozenset.  :meth:`validate` refuses inconsistent rules with a clear :class:`ValueError`.
+    """
+
+    start: float = 9.0
+    end: float = 18.0
+    meal_start: float | None = 14.0
+    meal_end: float | None = 15.5
+    allowed_weekdays: frozenset = frozenset({0, 1, 2, 3, 4})
+    preferred_weekdays: frozenset = frozenset({1, 2, 3})
+    max_preference_delay_days: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("allowed_weekdays", "preferred_weekdays"):
+            value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, frozenset())
+            elif not isinstance(value, frozenset):
+                try:
+                    object.__setattr__(self, name, frozenset(value))
+                except TypeError:
+                    pass  # left as is: validate() reports it
+
+    def validate(self) -> None:
+        """Raise :class:`ValueError` with a readable message when the rules cannot be used."""
+        for label, value in (("start", self.start), ("end", self.end)):
+            if not _is_number(value):
+                raise ValueError(f"Window {label} must be a decimal hour (9.5 = 09:30), got {value!r}.")
+        start, end = to_minutes(self.start), to_minutes(self.end)
+        if start < 0:
+            raise ValueError(f"Window start {self.start!r} is before 00:00.")
+        if end > HARD_LIMIT_MIN:
+            raise ValueError(
+                f"Window end {_hhmm_minutes(end)} is after 21:00, the legal/courtesy hard limit: "
+                "no reminder may be sent at or after 21:00 local time."
+            )
+        if start >= end:
+            raise ValueError(
+                f"Window start ({_hhmm_minutes(start)}) must be before window end ({_hhmm_minutes(end)})."
+            )
+        if (self.meal_start is None) != (self.meal_end is None):
+            raise ValueError("The meal blackout needs both a start and an end (or neither, to switch it off).")
+        if self.meal_start is not None:
+            for label, value in (("start", self.meal_start), ("end", self.meal_end)):
+                if not _is_number(value):
+                    raise ValueError(f"Meal blackout {label} must be a decimal hour, got {value!r}.")
+            meal_start, meal_end = to_minutes(self.meal_start), to_minutes(self.meal_end)
+            if meal_start < 0 or meal_end > 24 * 60:
+                raise ValueError("The meal blackout must lie between 00:00 and 24:00.")
+            if meal_start >= meal_end:
+                raise ValueError(
+                    f"Meal blackout start ({_hhmm_minutes(meal_start)}) must be before its end "
+                    f"({_hhmm_minutes(meal_end)})."
+                )
+            if meal_start <= start and meal_end >= end:
+                raise ValueError(
+                    f"The meal blackout ({_hhmm_minutes(meal_start)}-{_hhmm_minutes(meal_end)}) covers the "
+                    f"whole window ({_hhmm_minutes(start)}-{_hhmm_minutes(end)}): no time is left to send."
+                )
+        for label, days in (("Allowed", self.allowed_weekdays), ("Preferred", self.preferred_weekdays)):
+            if not isinstance(days, frozenset) or any(
+                isinstance(wd, bool) or not isinstance(wd, int) or not 0 <= wd <= 6 for wd in days
+            ):
+                raise ValueError(f"{label} weekdays must be numbers 0 (Monday) to 6 (Sunday), got {days!r}.")
+        if not self.allowed_weekdays:
+            raise ValueError("At least one weekday must be allowed for sending.")
+        stray = self.preferred_weekdays - self.allowed_weekdays
+        if stray:
+            raise ValueError(
+                f"Preferred weekdays must also be allowed weekdays: {weekday_set_words(stray)} "
+                "is preferred but not allowed."
+            )
+        delay = self.max_preference_delay_days
+        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+            raise ValueError(f"max_preference_delay_days must be a whole number of days >= 0, got {delay!r}.")
+
+    def intervals(self) -> tuple[tuple[int, int], ...]:
+        """Allowed local wall-clock intervals ``[from, to)`` in minutes after midnight."""
+        start, end = to_minutes(self.start), min(to_minutes(self.end), HARD_LIMIT_MIN)
+        if self.meal_start is None or self.meal_end is None:
+            return ((start, end),)
+        meal_start, meal_end = to_minutes(self.meal_start), to_minutes(self.meal_end)
+        parts = ((start, min(end, meal_start)), (max(start, meal_end), end))
+        return tuple((a, b) for a, b in parts if a < b)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
