@@ -3,6 +3,8 @@ from datetime import date, datetime, timedelta
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.dunning_chain.tools import customer_calendar, send_caps, send_window
+
 from .common import DunningCommon
 
 
@@ -121,3 +123,59 @@ class TestDunningSendWindow(DunningCommon):
         with self.assertRaisesRegex(ValidationError, "21:00"):
             self.policy.window_end = 22.0
         self.policy.window_end = 21.0  # the hard limit itself is allowed (until 20:59)
+
+    # ------------------------------------------------------------------ words of the facts
+    def test_reasons_worded_in_english(self):
+        """The tools return facts; dunning.send.window words them as the planner always did."""
+        words = self.env["dunning.send.window"]
+        madrid = "Europe/Madrid"
+        closed = customer_calendar.public_holidays("ES", "MD", years=[2026], language="en_US")
+        closed[date(2026, 12, 24)] = "Christmas Eve closure"
+        _slot, facts = send_window.next_allowed_moment(
+            datetime(2026, 12, 23, 18, 0), madrid, closed_days=closed)  # Wednesday 19:00
+        self.assertEqual(words._dunning_words(facts, "en_US"), (
+            "Tuesday 29 Dec 09:00 Europe/Madrid: after the window (09:00-18:00), "
+            "Thursday 24 Dec closed (Christmas Eve closure), Friday 25 Dec closed (Christmas Day), "
+            "Saturday-Sunday skipped (weekend), Monday 28 Dec avoided (preferred Tuesday-Thursday)"))
+        ny = "America/New_York"
+        _slot, facts = send_window.next_allowed_moment(
+            datetime(2026, 11, 26, 0, 0), ny,
+            closed_days=customer_calendar.public_holidays("US", years=2026))  # Wed 19:00 NY
+        self.assertEqual(words._dunning_words(facts, "en_US"), (
+            "Friday 27 Nov 09:00 America/New_York: after the window (09:00-18:00), "
+            "Thursday 26 Nov closed (Thanksgiving Day); "
+            "Friday used: no preferred day (Tuesday-Thursday) within 2 days"))
+        _slot, facts = send_caps.spread_slot(
+            datetime(2026, 3, 4, 11, 0), madrid, taken={datetime(2026, 3, 4, 11, 0): 3,
+                                                        datetime(2026, 3, 4, 12, 0): 3}, per_hour=3)
+        self.assertEqual(words._dunning_words(facts, "en_US"), (
+            "Now: inside the send window (Wed 4 Mar 2026 12:00 (Europe/Madrid)); "
+            "hour full, moved to Wed 4 Mar 2026 15:30 (Europe/Madrid) (2 full hours skipped)"))
+        _moment, cap = send_caps.frequency_cap_date(
+            datetime(2026, 3, 12, 10, 0), [datetime(2026, 3, 6, 10, 0)], 1, channel="email")
+        _tz, source = customer_calendar.resolve_timezone(None, "US", madrid)
+        self.assertEqual(words._dunning_words([*cap, *facts[:1], source], "en_US"), (
+            "at most 1 E-mail in 7 days: moved after the contact of 6 Mar; "
+            "Wed 4 Mar 2026 12:00 (Europe/Madrid): inside the send window "
+            f"[company time zone (country US has {source.values['zones']} time zones)]"))
+
+    def test_reason_in_the_customers_language(self):
+        """A Spanish customer's reasons are in Spanish (dates by babel, holidays named by the
+        ``holidays`` library in Spanish), whoever runs the planner."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "dunning_chain")])._update_translations(["es_ES"])
+        self.madrid.lang = "es_ES"
+        self._invoice(date(2026, 12, 17), partner=self.madrid)
+        self._invoice(date(2026, 12, 17), partner=self.newyork)
+        comms = self._plan_at("2026-12-24 18:00:00")  # Thursday 19:00 in Madrid, 13:00 in New York
+        comm = comms.filtered(lambda c: c.partner_id == self.madrid)
+        self.assertEqual(comm.scheduled_at, datetime(2026, 12, 29, 8, 0))  # Tuesday 09:00
+        self.assertEqual(comm.schedule_reason, (
+            "Martes 29 dic 09:00 Europe/Madrid: después de la franja (09:00-18:00), "
+            "viernes 25 dic cerrado (Natividad del Señor), se omite sábado-domingo (fin de semana), "
+            "se evita el lunes 28 dic (preferidos: martes-jueves)"))
+        # the same run words its English customer's reason in English
+        comm = comms.filtered(lambda c: c.partner_id == self.newyork)
+        self.assertEqual(comm.schedule_reason,
+                         "Now: inside the send window (Thu 24 Dec 2026 13:00 (America/New_York))")
