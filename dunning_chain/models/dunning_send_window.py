@@ -3,6 +3,8 @@ from babel.dates import get_day_names
 from odoo import api, models
 from odoo.tools.misc import babel_locale_parse, format_date, format_time, get_lang
 
+from ..tools import window_rules
+
 # Facts that end a sentence of their own ("; "), rather than a reason of the moment (", ")
 _NOTES = ("no_preferred", "hour_full", "spread", "cap", "now", "no_moment")
 
@@ -195,16 +197,5 @@ class DunningSendWindow(models.AbstractModel):
     def _dunning_weekday_set(self, weekdays):
         """``(1, 2, 3)`` -> ``Tuesday-Thursday``; ``(0, 2)`` -> ``Monday, Wednesday``."""
         names = self._dunning_weekday_names()
-        runs = []
-        for wd in sorted(weekdays):
-            if runs and wd == runs[-1][-1] + 1:
-                runs[-1].append(wd)
-            else:
-                runs.append([wd])
-        words = []
-        for run in runs:
-            if len(run) >= 3:
-                words.append(f"{names[run[0]]}-{names[run[-1]]}")
-            else:
-                words.extend(names[wd] for wd in run)
-        return ", ".join(words) or self.env._("none")
+        return ", ".join("-".join(names[wd] for wd in group)
+                         for group in window_rules.weekday_groups(weekdays)) or self.env._("none")

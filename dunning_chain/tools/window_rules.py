@@ -35,22 +35,29 @@ def _hhmm_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def weekday_set_words(days: Iterable[int]) -> str:
-    """English, for exception messages only: ``{1, 2, 3}`` -> ``Tuesday-Thursday``."""
-    ordered = sorted(days)
+def weekday_groups(days: Iterable[int]) -> list[tuple[int, ...]]:
+    """Weekdays as they are said: three or more in a row as a range ``(first, last)``, the
+    others alone ``(day,)``: ``{0, 1, 2, 3, 5}`` -> ``[(0, 3), (5,)]``."""
     runs: list[list[int]] = []
-    for wd in ordered:
+    for wd in sorted(days):
         if runs and wd == runs[-1][-1] + 1:
             runs[-1].append(wd)
         else:
             runs.append([wd])
-    words = []
+    groups: list[tuple[int, ...]] = []
     for run in runs:
         if len(run) >= 3:
-            words.append(f"{_WEEKDAYS[run[0]]}-{_WEEKDAYS[run[-1]]}")
+            groups.append((run[0], run[-1]))
         else:
-            words.extend(_WEEKDAYS[wd] for wd in run)
-    return ", ".join(words) or "none"
+            groups.extend((wd,) for wd in run)
+    return groups
+
+
+def weekday_set_words(days: Iterable[int]) -> str:
+    """English, for exception messages only: ``{1, 2, 3}`` -> ``Tuesday-Thursday`` (the models
+    word weekdays in the customer's language from weekday_groups)."""
+    return ", ".join("-".join(_WEEKDAYS[wd] for wd in group)
+                     for group in weekday_groups(days)) or "none"
 
 
 @dataclass(frozen=True)
