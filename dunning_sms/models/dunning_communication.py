@@ -117,20 +117,24 @@ class DunningCommunication(models.Model):
         template = self.channel_config_id.sms_template_id
         if not template:
             raise UserError(self.env._("Level '%s' has no SMS template.", self.level_id.name))
-        contact, check, reasons = self.partner_id._dunning_sms_recipient(self.company_id)
+        # why no SMS leaves lands in the record (failure reason): the customer's language
+        lang = self.env["dunning.send.window"]._dunning_lang(self.partner_id)
+        in_lang = self.with_context(lang=lang)
+        contact, check, reasons = self.partner_id.with_context(
+            lang=lang)._dunning_sms_recipient(self.company_id)
         if not check:
-            raise UserError(self.env._(
+            raise UserError(in_lang.env._(
                 "No mobile number can receive the SMS (%(reasons)s). Fix the customer's phone "
                 "or mark a contact with a mobile number as dunning contact.",
                 reasons="; ".join(reasons)))
         if self._dunning_sms_opted_out(check.e164):
             if "email" in self.level_id.channel_ids.mapped("channel"):
-                reason = self.env._("opted out of SMS (blacklist): the e-mail of this level "
-                                    "covers it")
+                reason = in_lang.env._("opted out of SMS (blacklist): the e-mail of this level "
+                                       "covers it")
             else:
-                reason = self.env._("opted out of SMS")
-            return {"cancelled": self.env._("%(number)s %(reason)s", number=check.e164,
-                                            reason=reason)}
+                reason = in_lang.env._("opted out of SMS")
+            return {"cancelled": in_lang.env._("%(number)s %(reason)s", number=check.e164,
+                                               reason=reason)}
         text, info, notes = self._dunning_sms_text(template)
         message = self.with_context(lang=self.partner_id.lang)._message_sms(
             text, partner_ids=contact.ids, sms_pid_to_number={contact.id: check.e164},

@@ -11,7 +11,8 @@ class ResPartner(models.Model):
         else the first contact marked for dunning whose phone is a mobile.
 
         :return: ``(contact, PhoneCheck, reasons)``: the contact and the check of its number
-            (``None, None`` when no number can receive SMS) and, for each number refused, why.
+            (``None, None`` when no number can receive SMS) and, for each number refused, why
+            (worded in the environment's language: :meth:`_dunning_phone_words`).
         """
         self.ensure_one()
         customer = self.commercial_partner_id
@@ -22,5 +23,45 @@ class ResPartner(models.Model):
             check = normalise_mobile(contact.phone, region)
             if check.ok:
                 return contact, check, reasons
-            reasons.append(f"{contact.display_name}: {check.reason}")
+            reasons.append(f"{contact.display_name}: {self._dunning_phone_words(check)}")
         return None, None, reasons
+
+    def _dunning_phone_words(self, check):
+        """Why a number cannot receive SMS (the ``reason`` code of a ``tools/phone.py``
+        PhoneCheck), in the environment's language: "'91 123 45 67' is a fixed line: SMS cannot
+        reach it"."""
+        _ = self.env._
+        number = check.typed
+        words = {
+            "no_number": lambda: _("no phone number"),
+            "unknown_country_code": lambda: _("'%s' has an unknown country code", number),
+            "no_country": lambda: _("'%s' has no international prefix (such as +34) and no "
+                                    "default country is set", number),
+            "too_long": lambda: _("'%s' is too long to be a phone number", number),
+            "too_short": lambda: _("'%s' is too short to be a phone number", number),
+            "not_a_number": lambda: _("'%s' is not a phone number", number),
+            "invalid_for_region": lambda: _("'%(number)s' is not a valid number for %(region)s",
+                                            number=number, region=check.region),
+            "invalid": lambda: _("'%s' is not a valid phone number", number),
+            "fixed_line": lambda: _("'%s' is a fixed line: SMS cannot reach it", number),
+            "toll_free": lambda: _("'%s' is a toll-free number: SMS cannot reach it", number),
+            "premium_rate": lambda: _("'%s' is a premium-rate number: SMS cannot reach it",
+                                      number),
+            "shared_cost": lambda: _("'%s' is a shared-cost number: SMS cannot reach it",
+                                     number),
+            "voip": lambda: _("'%s' is a VoIP number: only mobile numbers are accepted for SMS",
+                              number),
+            "personal_number": lambda: _("'%s' is a personal (call forwarding) number: only "
+                                         "mobile numbers are accepted for SMS", number),
+            "pager": lambda: _("'%s' is a pager number: only mobile numbers are accepted for "
+                               "SMS", number),
+            "uan": lambda: _("'%s' is a company access number (UAN): SMS cannot reach it",
+                             number),
+            "voicemail": lambda: _("'%s' is a voicemail access number: SMS cannot reach it",
+                                   number),
+            "unknown": lambda: _("'%s' is a number of unknown type: only mobile numbers are "
+                                 "accepted for SMS", number),
+        }
+        if check.reason not in words:
+            raise ValueError(f"Unknown phone check reason {check.reason!r}")
+        return words[check.reason]()

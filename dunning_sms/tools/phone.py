@@ -5,7 +5,7 @@ Pure module (standard library + ``phonenumbers``, no Odoo import) so it can be u
 Only numbers that can receive SMS are accepted: ``phonenumbers`` types ``MOBILE`` and
 ``FIXED_LINE_OR_MOBILE`` (the type of every valid US/CA number, and of other countries where the
 numbering plan does not tell mobiles from landlines, e.g. Mexico). Every other type is refused with
-a reason: fixed line, toll-free, premium-rate, shared-cost, VoIP, personal, pager, UAN, voicemail
+a reason (a code, see :class:`PhoneCheck`; the models word it): fixed line, toll-free, premium-rate, shared-cost, VoIP, personal, pager, UAN, voicemail
 and unknown. VoIP numbers are refused on purpose (simple and predictable: many cannot receive SMS),
 and so are pagers.
 
@@ -29,26 +29,20 @@ __all__ = ["PhoneCheck", "normalise_mobile", "mobile_time_zone"]
 #: ``phonenumbers`` types that can receive SMS.
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
-#: Type code -> (``number_type`` string, wording of the refusal).
-_TYPES: dict[int, tuple[str, str]] = {
-    PhoneNumberType.MOBILE: ("mobile", "a mobile number"),
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: ("fixed_line_or_mobile", "a fixed line or mobile number"),
-    PhoneNumberType.FIXED_LINE: ("fixed_line", "a fixed line: SMS cannot reach it"),
-    PhoneNumberType.TOLL_FREE: ("toll_free", "a toll-free number: SMS cannot reach it"),
-    PhoneNumberType.PREMIUM_RATE: ("premium_rate", "a premium-rate number: SMS cannot reach it"),
-    PhoneNumberType.SHARED_COST: ("shared_cost", "a shared-cost number: SMS cannot reach it"),
-    PhoneNumberType.VOIP: ("voip", "a VoIP number: only mobile numbers are accepted for SMS"),
-    PhoneNumberType.PERSONAL_NUMBER: (
-        "personal_number",
-        "a personal (call forwarding) number: only mobile numbers are accepted for SMS",
-    ),
-    PhoneNumberType.PAGER: ("pager", "a pager number: only mobile numbers are accepted for SMS"),
-    PhoneNumberType.UAN: ("uan", "a company access number (UAN): SMS cannot reach it"),
-    PhoneNumberType.VOICEMAIL: ("voicemail", "a voicemail access number: SMS cannot reach it"),
-    PhoneNumberType.UNKNOWN: (
-        "unknown",
-        "a number of unknown type: only mobile numbers are accepted for SMS",
-    ),
+#: ``phonenumbers`` type -> ``number_type`` code (also the ``reason`` of a refused valid number).
+_TYPES: dict[int, str] = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.UNKNOWN: "unknown",
 }
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -68,7 +62,21 @@ class PhoneCheck:
     :ivar region: ISO 3166 code of the number's country, when known (None for non-geographical
         numbers and unparsable input).
     :ivar time_zones: IANA zones of the number (empty when unknown).
-    :ivar reason: why ``ok`` is False, in English, for the user; None when ``ok``.
+    :ivar reason: why ``ok`` is False, as a code (None when ``ok``); the models word it with
+        ``typed`` (and ``region`` for ``invalid_for_region``):
+
+        * ``no_number``: nothing typed;
+        * ``unknown_country_code``: an international prefix with an unknown country code;
+        * ``no_country``: no international prefix and no (known) default country;
+        * ``too_long`` / ``too_short``: too long / too short to be a phone number;
+        * ``not_a_number``: not a phone number at all;
+        * ``invalid_for_region``: not a valid number of ``region``;
+        * ``invalid``: not a valid number (non-geographical or unknown country);
+        * for a valid number that cannot receive SMS, its ``number_type``: ``fixed_line``,
+          ``toll_free``, ``premium_rate``, ``shared_cost``, ``uan``, ``voicemail`` (SMS cannot
+          reach it), ``voip``, ``personal_number``, ``pager``, ``unknown`` (only mobile
+          numbers are accepted).
+    :ivar typed: the number as typed (stripped), None when nothing was typed.
     """
 
     ok: bool
@@ -77,6 +85,7 @@ class PhoneCheck:
     region: str | None = None
     time_zones: tuple[str, ...] = ()
     reason: str | None = None
+    typed: str | None = None
 
 
 def _region_code(default_region: str | None | bool) -> str | None:
@@ -122,19 +131,20 @@ def _fix_mexican_mobile(number: PhoneNumber) -> PhoneNumber:
     return number
 
 
-def _parse_error_reason(shown: str, raw: str, error: NumberParseException) -> str:
+def _parse_error_reason(raw: str, error: NumberParseException) -> str:
+    """The ``reason`` code of a number ``phonenumbers`` cannot parse."""
     if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         if raw.lstrip("( ").startswith(("+", "00")):
-            return f"{shown} has an unknown country code"
-        return f"{shown} has no international prefix (such as +34) and no default country is set"
+            return "unknown_country_code"
+        return "no_country"
     if error.error_type == NumberParseException.TOO_LONG:
-        return f"{shown} is too long to be a phone number"
+        return "too_long"
     if error.error_type in (
         NumberParseException.TOO_SHORT_NSN,
         NumberParseException.TOO_SHORT_AFTER_IDD,
     ):
-        return f"{shown} is too short to be a phone number"
-    return f"{shown} is not a phone number"
+        return "too_short"
+    return "not_a_number"
 
 
 def normalise_mobile(raw: str | None | bool, default_region: str | None | bool) -> PhoneCheck:
@@ -151,13 +161,12 @@ def normalise_mobile(raw: str | None | bool, default_region: str | None | bool) 
     """
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
-        return PhoneCheck(ok=False, reason="no phone number")
-    shown = f"'{text}'"
+        return PhoneCheck(ok=False, reason="no_number")
     region = _region_code(default_region)
     try:
         number = _parse(text, region)
     except NumberParseException as error:
-        return PhoneCheck(ok=False, reason=_parse_error_reason(shown, text, error))
+        return PhoneCheck(ok=False, reason=_parse_error_reason(text, error), typed=text)
 
     number = _fix_mexican_mobile(number)
     number_region = phonenumbers.region_code_for_country_code(number.country_code)
@@ -166,18 +175,15 @@ def normalise_mobile(raw: str | None | bool, default_region: str | None | bool) 
         return PhoneCheck(
             ok=False,
             region=number_region if known else None,
-            reason=(
-                f"{shown} is not a valid number for {number_region}"
-                if known
-                else f"{shown} is not a valid phone number"
-            ),
+            reason="invalid_for_region" if known else "invalid",
+            typed=text,
         )
 
     number_region = phonenumbers.region_code_for_number(number)
     if number_region in (None, "ZZ", _NON_GEO_REGION):
         number_region = None
     code = phonenumbers.number_type(number)
-    type_name, wording = _TYPES.get(code, _TYPES[PhoneNumberType.UNKNOWN])
+    type_name = _TYPES.get(code, "unknown")
     zones = tuple(
         zone for zone in pn_timezone.time_zones_for_number(number) if zone != _UNKNOWN_ZONE
     )
@@ -188,7 +194,8 @@ def normalise_mobile(raw: str | None | bool, default_region: str | None | bool) 
         number_type=type_name,
         region=number_region,
         time_zones=zones,
-        reason=None if ok else f"{shown} is {wording}",
+        reason=None if ok else type_name,
+        typed=text,
     )
 
 
