@@ -255,11 +255,13 @@ class DunningCommunication(models.Model):
     # ------------------------------------------------------------------ user actions
     def action_approve(self):
         """Review mode: approve the planned messages (in bulk from the list)."""
+        self.check_access("write")  # whatever is selected: the rights decide, not the state
         to_approve = self.filtered(lambda c: c.state == "to_review")
         to_approve.write({"state": "scheduled"})
         return True
 
     def action_cancel(self):
+        self.check_access("write")  # whatever is selected: the rights decide, not the state
         for comm in self.filtered(lambda c: c.state in ("to_review", "scheduled", "failed")):
             comm.state = "cancelled"
             # the invoices go back to the level they had before this step was planned
@@ -271,6 +273,7 @@ class DunningCommunication(models.Model):
 
     def action_retry(self):
         """Failed communications: plan them again for now (after fixing the cause)."""
+        self.check_access("write")  # whatever is selected: the rights decide, not the state
         failed = self.filtered(lambda c: c.state == "failed")
         failed.write({"state": "scheduled", "failure_reason": False,
                       "scheduled_at": fields.Datetime.now(),
@@ -280,11 +283,13 @@ class DunningCommunication(models.Model):
 
     def action_send_now(self):
         """Send the selected scheduled communications now (skipping the planned moment)."""
+        self.check_access("write")  # whatever is selected: the rights decide, not the state
         self.env["dunning.send"]._dunning_send_batch(self.filtered(lambda c: c.state == "scheduled"))
         return True
 
     def action_mark_posted(self):
         """The letter was printed and posted (an event of the record)."""
+        self.check_access("write")  # whatever is selected: the rights decide, not the state
         self.filtered(lambda c: c.delivery_state == "to_post")._dunning_sys_write(
             {"delivery_state": "posted"})
         return True
@@ -304,6 +309,8 @@ class DunningCommunication(models.Model):
             allowed_company_ids=self.env["res.company"].search([]).ids)._dunning_run(commit=True)
 
     def action_dunning_refresh_delivery(self):
+        """Copy the delivery news Odoo has now (dunning users: it may raise a task)."""
+        self.check_access("write")
         self.env["dunning.send"]._dunning_sync_delivery(self)
         return True
 

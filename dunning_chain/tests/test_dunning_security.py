@@ -47,3 +47,43 @@ class TestDunningSecurity(DunningCommon):
         # accountants are dunning users through their accounting group
         accountant = new_test_user(self.env, login="acc", groups="account.group_account_user")
         self.assertTrue(accountant.has_group("dunning_chain.group_dunning_user"))
+
+    def test_public_actions_refuse_users_with_fewer_rights(self):
+        """Every public method of the record is reachable over RPC: the rights decide."""
+        from odoo.exceptions import UserError
+        from odoo.service import model as rpc
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 30).channel_ids.write(
+            {"mail_template_id": False})  # a letter to post
+        self._invoice(self.START)
+        for offset in (0, 7, 15, 30):
+            self._run(self.START + timedelta(days=offset))
+        letter = self._comms(channel="letter")
+        self.assertEqual(letter.delivery_state, "to_post")
+        billing = new_test_user(self.env, login="sec_billing",
+                                groups="account.group_account_invoice")
+        employee = new_test_user(self.env, login="sec_employee", groups="base.group_user")
+        dunning_user = new_test_user(self.env, login="sec_dun_user",
+                                     groups="dunning_chain.group_dunning_user")
+        calls = [
+            ("dunning.communication", "action_mark_posted", [letter.ids]),
+            ("dunning.communication", "action_dunning_refresh_delivery", [letter.ids]),
+            ("dunning.communication", "action_verify_hash_chain", [letter.ids]),
+            ("dunning.communication", "action_send_now", [letter.ids]),
+            ("dunning.evidence.anchor", "action_dunning_anchor_now", [[]]),
+            ("dunning.evidence.anchor", "action_dunning_verify_all", [[]]),
+        ]
+        for user in (billing, employee):
+            for model, method, args in calls:
+                env = self.env(user=user.id, context={})
+                with self.assertRaises(UserError, msg=f"{user.login} {method}"):  # or AccessError
+                    rpc.call_kw(env[model], method, args, {})
+                    env.flush_all()
+        self.assertEqual(letter.delivery_state, "to_post", "nothing changed")
+        self.assertFalse(self.env["dunning.evidence.anchor"].search([]))
+        # a dunning user verifies, marks posted; anchoring is for managers
+        env = self.env(user=dunning_user.id, context={})
+        rpc.call_kw(env["dunning.communication"], "action_verify_hash_chain", [letter.ids], {})
+        rpc.call_kw(env["dunning.communication"], "action_mark_posted", [letter.ids], {})
+        self.assertEqual(letter.delivery_state, "posted")
+        with self.assertRaises(UserError):
+            rpc.call_kw(env["dunning.evidence.anchor"], "action_dunning_anchor_now", [[]], {})
