@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.send_window import WindowRules
+from ..tools.window_rules import WindowRulesError
 
 
 class DunningPolicy(models.Model):
@@ -109,9 +110,10 @@ class DunningPolicy(models.Model):
         for policy in self:
             try:
                 policy._dunning_window_rules().validate()
-            except ValueError as exc:
+            except WindowRulesError as exc:  # a fact, worded in the user's language
+                error = self.env["dunning.send.window"]._dunning_words([exc.fact])
                 raise ValidationError(self.env._("Send window of '%(policy)s': %(error)s",
-                                                 policy=policy.name, error=exc)) from exc
+                                                 policy=policy.name, error=error)) from exc
             if min(policy.max_per_hour, policy.cap_email, policy.cap_call) < 0:
                 raise ValidationError(self.env._("Limits cannot be negative (0 means no limit)."))
 

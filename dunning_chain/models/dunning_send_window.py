@@ -1,3 +1,5 @@
+from datetime import time
+
 from babel.dates import get_day_names
 
 from odoo import api, models
@@ -7,12 +9,17 @@ from ..tools import window_rules
 
 # Facts that end a sentence of their own ("; "), rather than a reason of the moment (", ")
 _NOTES = ("no_preferred", "hour_full", "spread", "cap", "now", "no_moment")
+# Facts of rules that cannot be used (tools/window_rules.WindowRulesError)
+_RULES = ("window_not_hour", "window_start_negative", "window_after_limit", "window_order",
+          "meal_incomplete", "meal_not_hour", "meal_outside_day", "meal_order",
+          "meal_covers_window", "weekdays_invalid", "no_allowed_weekday", "preferred_not_allowed",
+          "delay_invalid")
 
 
 class DunningSendWindow(models.AbstractModel):
     """Words for the facts of the send window (``tools/send_window.py``, ``send_caps.py``,
-    ``customer_calendar.py``): the tools decide and return codes and values, this model says them
-    with ``self.env._`` and babel, so every reason translates.
+    ``customer_calendar.py``, ``window_rules.py``): the tools decide and return codes and values,
+    this model says them with ``self.env._`` and babel, so every reason translates.
 
     **Language**: a reason about a customer is worded in *the customer's* language
     (:meth:`_dunning_lang`: the commercial partner's language when installed, else the
@@ -21,7 +28,8 @@ class DunningSendWindow(models.AbstractModel):
     is the one of the message the reason schedules, of its public holidays' names (the
     ``holidays`` library names them in it) and of the customer-facing pages, and a collector who
     chases Spanish customers reads Spanish reasons next to Spanish messages. Errors shown to the
-    user who acts (a policy that fits no moment) are worded in the environment's language.
+    user who acts (a policy that fits no moment, rules that cannot be used) are worded in the
+    environment's language.
     """
 
     _name = "dunning.send.window"
@@ -155,9 +163,68 @@ class DunningSendWindow(models.AbstractModel):
             return _("UTC (no valid customer, country or company time zone)")
         if code == "tz_phone":
             return _("time zone of the mobile number %s", v["number"])
+        if code in _RULES:
+            return self._dunning_rules_words(code, values)
         raise ValueError(f"Unknown send window fact {code!r}")
 
+    def _dunning_rules_words(self, code, values):
+        """Why a policy's send window cannot be used (``tools/window_rules.WindowRulesError``),
+        in the environment's language: the user who edits the policy reads it."""
+        _ = self.env._
+        v = values
+        if code == "window_not_hour":
+            if v["bound"] == "start":
+                return _("Window start must be a decimal hour (9.5 = 09:30), got %s.",
+                         repr(v["value"]))
+            return _("Window end must be a decimal hour (9.5 = 09:30), got %s.", repr(v["value"]))
+        if code == "window_start_negative":
+            return _("Window start %s is before 00:00.", repr(v["start"]))
+        if code == "window_after_limit":
+            return _("Window end %(end)s is after %(limit)s, the legal/courtesy hard limit: no "
+                     "reminder may be sent at or after %(limit)s local time.",
+                     end=self._dunning_minutes(v["end"]), limit=self._dunning_minutes(v["limit"]))
+        if code == "window_order":
+            return _("Window start (%(start)s) must be before window end (%(end)s).",
+                     start=self._dunning_minutes(v["start"]), end=self._dunning_minutes(v["end"]))
+        if code == "meal_incomplete":
+            return _("The meal blackout needs both a start and an end (or neither, to switch it "
+                     "off).")
+        if code == "meal_not_hour":
+            if v["bound"] == "start":
+                return _("Meal blackout start must be a decimal hour, got %s.", repr(v["value"]))
+            return _("Meal blackout end must be a decimal hour, got %s.", repr(v["value"]))
+        if code == "meal_outside_day":
+            return _("The meal blackout must lie between 00:00 and 24:00.")
+        if code == "meal_order":
+            return _("Meal blackout start (%(start)s) must be before its end (%(end)s).",
+                     start=self._dunning_minutes(v["start"]), end=self._dunning_minutes(v["end"]))
+        if code == "meal_covers_window":
+            return _("The meal blackout (%(meal_start)s-%(meal_end)s) covers the whole window "
+                     "(%(start)s-%(end)s): no time is left to send.",
+                     **{key: self._dunning_minutes(v[key])
+                        for key in ("meal_start", "meal_end", "start", "end")})
+        if code == "weekdays_invalid":
+            if v["which"] == "allowed":
+                return _("Allowed weekdays must be numbers 0 (Monday) to 6 (Sunday), got %s.",
+                         repr(v["value"]))
+            return _("Preferred weekdays must be numbers 0 (Monday) to 6 (Sunday), got %s.",
+                     repr(v["value"]))
+        if code == "no_allowed_weekday":
+            return _("At least one weekday must be allowed for sending.")
+        if code == "preferred_not_allowed":
+            return _("Preferred weekdays must also be allowed weekdays: %s is preferred but not "
+                     "allowed.", self._dunning_weekday_set(v["weekdays"]))
+        # delay_invalid: the policy's "Monday/Friday Tolerance (days)"
+        return _("The Monday/Friday tolerance must be a whole number of days (0 or more), "
+                 "got %s.", repr(v["value"]))
+
     # ------------------------------------------------------------------ dates, times, weekdays
+    def _dunning_minutes(self, minutes):
+        """``21:00`` for minutes after midnight; a wrong input past 24:00 reads ``25:00``."""
+        if 0 <= minutes < 24 * 60:
+            return self._dunning_time(time(minutes // 60, minutes % 60))
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
     def _dunning_time(self, value):
         """``09:30`` (a time, or the wall time of an aware datetime)."""
         return format_time(self.env, getattr(value, "timetz", lambda: value)(),

@@ -11,13 +11,41 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 
-__all__ = ["HARD_LIMIT_HOUR", "WindowRules", "to_minutes", "time_of"]
+__all__ = ["HARD_LIMIT_HOUR", "WindowRules", "WindowRulesError", "to_minutes", "time_of"]
 
 HARD_LIMIT_HOUR = 21.0
 """No reminder may be sent at or after this local hour, whatever the policy says."""
 
 HARD_LIMIT_MIN = int(HARD_LIMIT_HOUR * 60)
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class WindowRulesError(ValueError):
+    """Rules that cannot be used (:meth:`WindowRules.validate`).  ``str()`` is an English message
+    for logs and tests; ``fact`` (:class:`.send_window.Fact`) is what the models word
+    (``dunning.send.window._dunning_words``).  Codes and values (hours as minutes after midnight,
+    which may pass 24:00 in a wrong input; weekdays as Python numbers, Monday = 0):
+
+    * ``window_not_hour`` / ``meal_not_hour`` (bound: ``'start'`` or ``'end'``, value): not a
+      decimal hour;
+    * ``window_start_negative`` (start: the decimal hour as given): before 00:00;
+    * ``window_after_limit`` (end, limit): the window ends after the hard limit (21:00);
+    * ``window_order`` / ``meal_order`` (start, end): the start is not before the end;
+    * ``meal_incomplete``: a meal blackout start without an end, or the reverse;
+    * ``meal_outside_day``: the meal blackout does not lie between 00:00 and 24:00;
+    * ``meal_covers_window`` (meal_start, meal_end, start, end): no time left to send;
+    * ``weekdays_invalid`` (which: ``'allowed'`` or ``'preferred'``, value): not weekday
+      numbers 0-6;
+    * ``no_allowed_weekday``: no weekday allowed;
+    * ``preferred_not_allowed`` (weekdays: sorted tuple): preferred days that are not allowed;
+    * ``delay_invalid`` (value): ``max_preference_delay_days`` is not a whole number >= 0.
+    """
+
+    def __init__(self, message: str, code: str, **values):
+        super().__init__(message)
+        from .send_window import fact  # send_window imports this module: import when raising
+
+        self.fact = fact(code, **values)
 
 
 def to_minutes(hours: float) -> int:
@@ -89,57 +117,74 @@ class WindowRules:
                     pass  # left as is: validate() reports it
 
     def validate(self) -> None:
-        """Raise :class:`ValueError` with a readable message when the rules cannot be used."""
+        """Raise :class:`WindowRulesError` (a :class:`ValueError` with a readable English message
+        and a fact for the models) when the rules cannot be used."""
         for label, value in (("start", self.start), ("end", self.end)):
             if not _is_number(value):
-                raise ValueError(f"Window {label} must be a decimal hour (9.5 = 09:30), got {value!r}.")
+                raise WindowRulesError(
+                    f"Window {label} must be a decimal hour (9.5 = 09:30), got {value!r}.",
+                    "window_not_hour", bound=label, value=value)
         start, end = to_minutes(self.start), to_minutes(self.end)
         if start < 0:
-            raise ValueError(f"Window start {self.start!r} is before 00:00.")
+            raise WindowRulesError(f"Window start {self.start!r} is before 00:00.",
+                                   "window_start_negative", start=self.start)
         if end > HARD_LIMIT_MIN:
-            raise ValueError(
-                f"Window end {_hhmm_minutes(end)} is after 21:00, the legal/courtesy hard limit: "
-                "no reminder may be sent at or after 21:00 local time."
-            )
+            raise WindowRulesError(
+                f"Window end {_hhmm_minutes(end)} is after {_hhmm_minutes(HARD_LIMIT_MIN)}, the "
+                f"legal/courtesy hard limit: no reminder may be sent at or after "
+                f"{_hhmm_minutes(HARD_LIMIT_MIN)} local time.",
+                "window_after_limit", end=end, limit=HARD_LIMIT_MIN)
         if start >= end:
-            raise ValueError(
-                f"Window start ({_hhmm_minutes(start)}) must be before window end ({_hhmm_minutes(end)})."
-            )
+            raise WindowRulesError(
+                f"Window start ({_hhmm_minutes(start)}) must be before window end ({_hhmm_minutes(end)}).",
+                "window_order", start=start, end=end)
         if (self.meal_start is None) != (self.meal_end is None):
-            raise ValueError("The meal blackout needs both a start and an end (or neither, to switch it off).")
+            raise WindowRulesError(
+                "The meal blackout needs both a start and an end (or neither, to switch it off).",
+                "meal_incomplete")
         if self.meal_start is not None:
             for label, value in (("start", self.meal_start), ("end", self.meal_end)):
                 if not _is_number(value):
-                    raise ValueError(f"Meal blackout {label} must be a decimal hour, got {value!r}.")
+                    raise WindowRulesError(
+                        f"Meal blackout {label} must be a decimal hour, got {value!r}.",
+                        "meal_not_hour", bound=label, value=value)
             meal_start, meal_end = to_minutes(self.meal_start), to_minutes(self.meal_end)
             if meal_start < 0 or meal_end > 24 * 60:
-                raise ValueError("The meal blackout must lie between 00:00 and 24:00.")
+                raise WindowRulesError("The meal blackout must lie between 00:00 and 24:00.",
+                                       "meal_outside_day")
             if meal_start >= meal_end:
-                raise ValueError(
+                raise WindowRulesError(
                     f"Meal blackout start ({_hhmm_minutes(meal_start)}) must be before its end "
-                    f"({_hhmm_minutes(meal_end)})."
-                )
+                    f"({_hhmm_minutes(meal_end)}).",
+                    "meal_order", start=meal_start, end=meal_end)
             if meal_start <= start and meal_end >= end:
-                raise ValueError(
+                raise WindowRulesError(
                     f"The meal blackout ({_hhmm_minutes(meal_start)}-{_hhmm_minutes(meal_end)}) covers the "
-                    f"whole window ({_hhmm_minutes(start)}-{_hhmm_minutes(end)}): no time is left to send."
-                )
-        for label, days in (("Allowed", self.allowed_weekdays), ("Preferred", self.preferred_weekdays)):
+                    f"whole window ({_hhmm_minutes(start)}-{_hhmm_minutes(end)}): no time is left to send.",
+                    "meal_covers_window", meal_start=meal_start, meal_end=meal_end, start=start,
+                    end=end)
+        for label, days in (("allowed", self.allowed_weekdays), ("preferred", self.preferred_weekdays)):
             if not isinstance(days, frozenset) or any(
                 isinstance(wd, bool) or not isinstance(wd, int) or not 0 <= wd <= 6 for wd in days
             ):
-                raise ValueError(f"{label} weekdays must be numbers 0 (Monday) to 6 (Sunday), got {days!r}.")
+                raise WindowRulesError(
+                    f"{label.capitalize()} weekdays must be numbers 0 (Monday) to 6 (Sunday), "
+                    f"got {days!r}.",
+                    "weekdays_invalid", which=label, value=days)
         if not self.allowed_weekdays:
-            raise ValueError("At least one weekday must be allowed for sending.")
+            raise WindowRulesError("At least one weekday must be allowed for sending.",
+                                   "no_allowed_weekday")
         stray = self.preferred_weekdays - self.allowed_weekdays
         if stray:
-            raise ValueError(
+            raise WindowRulesError(
                 f"Preferred weekdays must also be allowed weekdays: {weekday_set_words(stray)} "
-                "is preferred but not allowed."
-            )
+                "is preferred but not allowed.",
+                "preferred_not_allowed", weekdays=tuple(sorted(stray)))
         delay = self.max_preference_delay_days
         if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
-            raise ValueError(f"max_preference_delay_days must be a whole number of days >= 0, got {delay!r}.")
+            raise WindowRulesError(
+                f"max_preference_delay_days must be a whole number of days >= 0, got {delay!r}.",
+                "delay_invalid", value=delay)
 
     def intervals(self) -> tuple[tuple[int, int], ...]:
         """Allowed local wall-clock intervals ``[from, to)`` in minutes after midnight."""

@@ -5,9 +5,9 @@ Pure module (standard library + ``phonenumbers``, no Odoo import) so it can be u
 Only numbers that can receive SMS are accepted: ``phonenumbers`` types ``MOBILE`` and
 ``FIXED_LINE_OR_MOBILE`` (the type of every valid US/CA number, and of other countries where the
 numbering plan does not tell mobiles from landlines, e.g. Mexico). Every other type is refused with
-a reason (a code, see :class:`PhoneCheck`; the models word it): fixed line, toll-free, premium-rate, shared-cost, VoIP, personal, pager, UAN, voicemail
-and unknown. VoIP numbers are refused on purpose (simple and predictable: many cannot receive SMS),
-and so are pagers.
+a reason (a code, see :class:`PhoneCheck`; the models word it): fixed line, toll-free,
+premium-rate, shared-cost, VoIP, personal, pager, UAN, voicemail and unknown. VoIP numbers are
+refused on purpose (simple and predictable: many cannot receive SMS), and so are pagers.
 
 Mexico: since the 2019-2020 numbering reform, mobiles are dialled ``+52`` followed by the 10-digit
 number; the former mobile prefix ``1`` (``+52 1 55 1234 5678``) makes the number invalid for

@@ -319,24 +319,44 @@ def test_window_end_at_hard_limit_is_allowed_strictly_before():
 
 
 @pytest.mark.parametrize(
-    "kwargs, words",
+    "kwargs, words, error",
     [
-        ({"start": 18.0, "end": 9.0}, "must be before window end"),
-        ({"start": 9.0, "end": 9.0}, "must be before window end"),
-        ({"start": -1.0}, "before 00:00"),
-        ({"start": "9"}, "decimal hour"),
-        ({"meal_start": 14.0, "meal_end": None}, "both a start and an end"),
-        ({"meal_start": 15.0, "meal_end": 14.0}, "must be before its end"),
-        ({"meal_start": 8.0, "meal_end": 19.0}, "covers the whole window"),
-        ({"allowed_weekdays": frozenset()}, "At least one weekday"),
-        ({"allowed_weekdays": {0, 7}}, "0 (Monday) to 6 (Sunday)"),
-        ({"preferred_weekdays": {5}}, "Saturday is preferred but not allowed"),
-        ({"max_preference_delay_days": -1}, "max_preference_delay_days"),
+        ({"start": 18.0, "end": 9.0}, "must be before window end", F("window_order", start=1080, end=540)),
+        ({"start": 9.0, "end": 9.0}, "must be before window end", F("window_order", start=540, end=540)),
+        ({"start": -1.0}, "before 00:00", F("window_start_negative", start=-1.0)),
+        ({"start": "9"}, "decimal hour", F("window_not_hour", bound="start", value="9")),
+        ({"end": 22.0}, "hard limit", F("window_after_limit", end=1320, limit=1260)),
+        ({"meal_start": 14.0, "meal_end": None}, "both a start and an end", F("meal_incomplete")),
+        ({"meal_start": 14.0, "meal_end": "x"}, "decimal hour", F("meal_not_hour", bound="end", value="x")),
+        ({"meal_start": -1.0, "meal_end": 10.0}, "between 00:00 and 24:00", F("meal_outside_day")),
+        (
+            {"meal_start": 15.0, "meal_end": 14.0},
+            "must be before its end",
+            F("meal_order", start=900, end=840),
+        ),
+        (
+            {"meal_start": 8.0, "meal_end": 19.0},
+            "covers the whole window",
+            F("meal_covers_window", meal_start=480, meal_end=1140, start=540, end=1080),
+        ),
+        ({"allowed_weekdays": frozenset()}, "At least one weekday", F("no_allowed_weekday")),
+        (
+            {"allowed_weekdays": {0, 7}},
+            "0 (Monday) to 6 (Sunday)",
+            F("weekdays_invalid", which="allowed", value=frozenset({0, 7})),
+        ),
+        (
+            {"preferred_weekdays": {5}},
+            "Saturday is preferred but not allowed",
+            F("preferred_not_allowed", weekdays=(5,)),
+        ),
+        ({"max_preference_delay_days": -1}, "max_preference_delay_days", F("delay_invalid", value=-1)),
     ],
 )
-def test_invalid_rules(kwargs, words):
-    with pytest.raises(ValueError, match=re.escape(words)):
+def test_invalid_rules(kwargs, words, error):
+    with pytest.raises(ValueError, match=re.escape(words)) as info:
         sw.WindowRules(**kwargs).validate()
+    assert info.value.fact == error  # WindowRulesError: the fact the models word
 
 
 def test_default_rules_and_intervals():
