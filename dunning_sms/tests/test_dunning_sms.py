@@ -138,6 +138,26 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertFalse(self._sms)
         self.assertFalse(self.env["sms.sms"].sudo().search([("number", "=", "ask Pedro")]))
 
+    def test_refused_number_said_in_the_customers_language(self):
+        """tools/phone.py says why with a code; the failure reason is worded in the customer's
+        language (Spanish here), another customer's in theirs (English) in the same run."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "in", ("dunning_chain", "dunning_sms"))])._update_translations(["es_ES"])
+        self.customer.write({"lang": "es_ES", "phone": "91 123 45 67"})
+        self.customer2.phone = "+34 900 123 456"
+        self._invoice(self.START)
+        self._invoice(self.START, partner=self.customer2)
+        with self.mockSMSGateway():
+            self._run_and_send()
+        spanish = self._sms_comm().failure_reason
+        self.assertIn("Ningún número móvil puede recibir el SMS", spanish)
+        self.assertIn("'91 123 45 67' es un teléfono fijo: un SMS no puede llegar a él", spanish)
+        english = self._sms_comm(self.customer2).failure_reason
+        self.assertIn("No mobile number can receive the SMS", english)
+        self.assertIn("'+34 900 123 456' is a toll-free number: SMS cannot reach it", english)
+        self.assertFalse(self._sms)
+
     # ------------------------------------------------------------------ opt-out
     def test_blacklisted_number_cancelled_email_covers(self):
         self.env["phone.blacklist"].sudo().add(MOBILE)
