@@ -4,7 +4,6 @@ import io
 import psycopg2.extensions
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 
 class DunningCommunicationLine(models.Model):

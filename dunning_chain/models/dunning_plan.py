@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import chain, send_caps, send_window
+from ..tools import chain, send_caps
 
 # An open invoice found by the planner's query, with where it stands in the chain
 Candidate = namedtuple("Candidate", [
@@ -275,8 +275,7 @@ class DunningPlan(models.AbstractModel):
         try:
             slot, facts = send_caps.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
         except ValueError as exc:
-            err = words._dunning_words([exc.fact]) if isinstance(
-                exc, send_window.NoMomentError) else exc
+            err = words._dunning_words([exc.fact]) if getattr(exc, "fact", None) else exc
             raise UserError(self.env._("No moment to send fits the policy '%(policy)s': %(err)s",
                                        policy=policy.name, err=err)) from exc
         bucket = slot.replace(minute=0, second=0, microsecond=0)

@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import freeze_time
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged

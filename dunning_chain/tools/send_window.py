@@ -54,10 +54,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .window_rules import HARD_LIMIT_HOUR, WindowRules, time_of, to_minutes, weekday_set_words
+from .window_rules import (HARD_LIMIT_HOUR, Fact, WindowRules, fact, time_of, to_minutes,
+                           weekday_set_words)
 
 __all__ = [
     "HARD_LIMIT_HOUR",
@@ -78,18 +78,6 @@ _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)
 _MAX_LISTED_CLOSED = 3  # runs of closed days listed in a reason before ``more_closed``
 _MAX_PARTS = 6  # reasons listed before ``more``
-
-
-class Fact(NamedTuple):
-    """One reason as data: ``code`` says what happened, ``values`` the plain values it needs
-    (dates, times, zone names, holiday names, counts, channel codes; see the module docstring)."""
-
-    code: str
-    values: dict
-
-
-def fact(code: str, **values) -> Fact:
-    return Fact(code, values)
 
 
 class NoMomentError(ValueError):

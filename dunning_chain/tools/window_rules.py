@@ -10,8 +10,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
+from typing import NamedTuple
 
 __all__ = ["HARD_LIMIT_HOUR", "WindowRules", "WindowRulesError", "to_minutes", "time_of"]
+
+class Fact(NamedTuple):
+    """One reason as data: ``code`` says what happened, ``values`` the plain values it needs
+    (dates, times, zone names, holiday names, counts, channel codes; see send_window's
+    docstring). The models word it (dunning.send.window)."""
+
+    code: str
+    values: dict
+
+
+def fact(code: str, **values) -> Fact:
+    return Fact(code, values)
+
 
 HARD_LIMIT_HOUR = 21.0
 """No reminder may be sent at or after this local hour, whatever the policy says."""
@@ -43,8 +57,6 @@ class WindowRulesError(ValueError):
 
     def __init__(self, message: str, code: str, **values):
         super().__init__(message)
-        from .send_window import fact  # send_window imports this module: import when raising
-
         self.fact = fact(code, **values)
 
 

@@ -1,9 +1,7 @@
 """Issue #10 (Trust), what customers and strangers send: crafted input, uploads, stalling the
 chain, and what the message history shows."""
-import time
 from datetime import timedelta
 
-from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger

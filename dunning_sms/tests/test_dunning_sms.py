@@ -48,7 +48,7 @@ class TestDunningSms(DunningCommon, SMSCase):
 
     # ------------------------------------------------------------------ sending
     def test_sms_sent_to_e164_mobile_with_amount_and_link(self):
-        invoice = self._invoice(self.START, amount=1200.0)
+        self._invoice(self.START, amount=1200.0)
         with self.mockSMSGateway():
             self._run(self.DAY)
             comm = self._sms_comm()
