@@ -1,3 +1,5 @@
+import functools
+import os
 from datetime import time
 
 from babel.dates import get_day_names
@@ -6,6 +8,16 @@ from odoo import api, models
 from odoo.tools.misc import babel_locale_parse, format_date, format_time, get_lang
 
 from ..tools import window_rules
+
+_I18N = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "i18n")
+
+
+@functools.lru_cache(maxsize=64)
+def _speaks(code):
+    """Whether dunning_chain words reasons in this language (English, or a .po file)."""
+    return code.startswith("en_") or any(
+        os.path.exists(os.path.join(_I18N, f"{name}.po")) for name in (code, code.split("_")[0]))
+
 
 # Facts that end a sentence of their own ("; "), rather than a reason of the moment (", ")
 _NOTES = ("no_preferred", "hour_full", "spread", "cap", "now", "no_moment")
@@ -37,9 +49,13 @@ class DunningSendWindow(models.AbstractModel):
 
     @api.model
     def _dunning_lang(self, partner):
-        """Code of the language the reasons about ``partner`` are worded in (see the class)."""
+        """Code of the language the reasons about ``partner`` are worded in (see the class):
+        the customer's when this addon speaks it (a translation file for it or for its base
+        language), else English; never half and half (babel's German dates in an English
+        sentence)."""
         partner = partner.commercial_partner_id if partner else partner
-        return get_lang(self.env, partner.lang if partner else None).code
+        code = get_lang(self.env, partner.lang if partner else None).code
+        return code if _speaks(code) else "en_US"
 
     @api.model
     def _dunning_words(self, facts, lang=None):

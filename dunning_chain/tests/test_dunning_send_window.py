@@ -179,3 +179,14 @@ class TestDunningSendWindow(DunningCommon):
         comm = comms.filtered(lambda c: c.partner_id == self.newyork)
         self.assertEqual(comm.schedule_reason,
                          "Now: inside the send window (Thu 24 Dec 2026 13:00 (America/New_York))")
+
+    def test_reason_never_mixes_languages(self):
+        """A customer whose language this addon does not speak (German here: no de.po) reads
+        English reasons, English dates included, not babel's German in an English sentence."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.madrid.lang = "de_DE"
+        self._invoice(date(2026, 12, 17), partner=self.madrid)
+        comm = self._plan_at("2026-12-24 18:00:00").filtered(lambda c: c.partner_id == self.madrid)
+        self.assertTrue(comm.schedule_reason.startswith("Tuesday 29 Dec 09:00 Europe/Madrid"),
+                        comm.schedule_reason)
+        self.assertNotIn("Dienstag", comm.schedule_reason)
