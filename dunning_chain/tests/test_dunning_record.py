@@ -179,6 +179,13 @@ class TestDunningRecord(DunningCommon):
         # nobody changes or removes an anchor through the ORM
         with self.assertRaises(UserError):
             anchor.sudo().write({"payload": "{}"})
+        # nor makes one up, not even a dunning manager over RPC
+        manager = new_test_user(self.env, login="dun_rec_manager",
+                                groups="dunning_chain.group_dunning_manager")
+        with self.assertRaises(UserError):  # AccessError is one too
+            self._rpc(manager, "dunning.evidence.anchor", "create", {
+                "name": "Forged", "company_id": self.env.company.id,
+                "anchored_at": fields.Datetime.now(), "payload": "{}"})
         with self.assertRaises(UserError):
             anchor.sudo().unlink()
         Evidence = self.env["dunning.evidence"]
@@ -336,6 +343,11 @@ class TestDunningRecord(DunningCommon):
                 self._rpc(contact_manager, "res.partner", "write", self.customer.ids, vals)
         self._rpc(contact_manager, "res.partner", "write", self.customer.ids,
                   {"phone": "+34 600 000 000"})
+        # nor on a customer they create
+        with self.assertRaises(AccessError):
+            self._rpc(contact_manager, "res.partner", "create",
+                      {"name": "Never chased", "dunning_excluded": True})
+        self.assertTrue(self._rpc(contact_manager, "res.partner", "create", {"name": "Chased"}))
         collector = new_test_user(self.env, login="dun_rec_collector",
                                   groups="dunning_chain.group_dunning_user,base.group_partner_manager")
         self._rpc(collector, "res.partner", "write", self.customer.ids,

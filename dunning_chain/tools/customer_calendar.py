@@ -105,6 +105,8 @@ def public_holidays(
                 code, subdiv=subdiv, years=year_list,
                 language=_holiday_language(table.supported_languages, language))
         except (NotImplementedError, KeyError):
+            # the library knows no such country or region (it says so by raising): try the
+            # next, less precise one; a country it does not know at all has no holidays here
             if subdiv is None:
                 return {}
             continue

@@ -126,7 +126,9 @@ class WindowRules:
                 try:
                     object.__setattr__(self, name, frozenset(value))
                 except TypeError:
-                    pass  # left as is: validate() reports it
+                    # not a collection of weekdays: kept as given, so that validate() refuses
+                    # it with the weekdays_invalid fact instead of a bare TypeError here
+                    pass
 
     def validate(self) -> None:
         """Raise :class:`WindowRulesError` (a :class:`ValueError` with a readable English message
