@@ -1,18 +1,19 @@
 {
     "name": "Dunning Chains",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "summary": "Chase overdue customer invoices with escalation chains: e-mail, letter, "
                "phone call, certified letter and hand-off, fully recorded",
     "category": "Accounting/Accounting",
     "author": "Dunning Chains contributors",
     "website": "https://github.com/dunning-chains/dunning-chains",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "resource"],
+    "depends": ["account", "mail", "resource", "account_qr_code_sepa"],
     "external_dependencies": {"python": ["holidays"]},
     "data": [
         "security/dunning_security.xml",
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
+        "data/dunning_charge_data.xml",
         "data/dunning_policy_data.xml",
         "data/ir_cron_data.xml",
         "report/dunning_letter_report.xml",

@@ -54,6 +54,13 @@ class AccountMove(models.Model):
     dunning_communication_line_ids = fields.One2many(
         "dunning.communication.line", "move_id", string="Dunning History")
     dunning_communication_count = fields.Integer(compute="_compute_dunning_communication_count")
+    dunning_charge_ids = fields.One2many("dunning.charge", "move_id",
+                                         string="Late Payment Charges")
+    dunning_is_fee_invoice = fields.Boolean(
+        string="Late Payment Charges Invoice", copy=False, readonly=True,
+        help="Books late payment charges: reminded like any invoice, never charged itself.")
+    dunning_fee_charge_ids = fields.One2many("dunning.charge", "fee_move_id",
+                                             string="Charges Booked")
 
     _dunning_open_idx = models.Index(
         "(company_id, commercial_partner_id) WHERE state = 'posted' "

@@ -99,6 +99,11 @@ class DunningCommunication(models.Model):
     subject = fields.Char(readonly=True, copy=False)
     body = fields.Html(readonly=True, copy=False, sanitize=True, sanitize_style=True)
     recipients = fields.Char(readonly=True, copy=False)
+    charge_ids = fields.Many2many("dunning.charge", "dunning_charge_communication_rel",
+                                  "communication_id", "charge_id",
+                                  string="Late Payment Charges", readonly=True, copy=False,
+                                  help="The charges this message stated (the e-mail and the "
+                                       "letter of one step state the same ones).")
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments", readonly=True,
                                       copy=False)
     mail_message_id = fields.Many2one("mail.message", readonly=True, copy=False, index="btree_not_null")

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class DunningLevel(models.Model):
@@ -30,11 +31,56 @@ class DunningLevel(models.Model):
         help="The last step of the chain (e.g. hand-off): nothing is planned after it.",
     )
     note = fields.Text(translate=True, help="Internal explanation of this step.")
+    # charges this step applies to each invoice it reminds (the policy decides whether they are
+    # only announced or booked)
+    charge_interest = fields.Boolean(
+        string="Statutory Interest",
+        help="Interest under the late payment law of the customer's rule (reference rate plus "
+             "points), from the day after the due date, or after the last interest charged, to "
+             "the day the message leaves.")
+    charge_compensation = fields.Boolean(
+        string="Recovery Compensation",
+        help="The law's fixed compensation for recovery costs (EUR 40 in the EU): once per "
+             "invoice, ever, whatever the level or policy.")
+    charge_fee = fields.Monetary(
+        string="Fixed Fee per Invoice", currency_field="company_currency_id",
+        help="A fixed reminder fee per invoice (in the company currency), if your terms allow "
+             "it.")
+    charge_percent = fields.Float(
+        string="Surcharge (% of overdue)", digits=(5, 2),
+        help="A percentage of the overdue amount of each invoice, if your terms allow it.")
+    company_currency_id = fields.Many2one("res.currency", compute="_compute_company_currency_id")
 
     _offset_policy_uniq = models.Constraint(
         "UNIQUE(policy_id, offset_days)",
         "Two levels of the same policy cannot have the same number of days.",
     )
+
+    @api.depends("company_id")
+    def _compute_company_currency_id(self):
+        for level in self:
+            level.company_currency_id = (level.company_id or self.env.company).currency_id
+
+    @api.constrains("charge_fee", "charge_percent")
+    def _check_charges(self):
+        for level in self:
+            if level.charge_fee < 0 or not 0 <= level.charge_percent <= 100:
+                raise ValidationError(self.env._(
+                    "A fee cannot be negative and a surcharge must lie between 0 and 100 %."))
+
+    def _dunning_charges(self):
+        """The kinds of charge this level applies."""
+        self.ensure_one()
+        kinds = []
+        if self.charge_interest:
+            kinds.append("interest")
+        if self.charge_compensation:
+            kinds.append("compensation")
+        if self.charge_fee:
+            kinds.append("fee")
+        if self.charge_percent:
+            kinds.append("percent")
+        return kinds
 
     @api.depends("channel_ids.channel")
     def _compute_channel_summary(self):

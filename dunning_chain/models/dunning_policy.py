@@ -61,6 +61,23 @@ class DunningPolicy(models.Model):
         help="A promise to pay cannot be later than this many days from the day it is given.",
     )
     partner_count = fields.Integer(compute="_compute_partner_count", string="Customers")
+    charge_mode = fields.Selection(
+        [("none", "No charges"),
+         ("show", "Announce only (\"you may be charged...\")"),
+         ("book", "Book them (a fee invoice per customer and run)")],
+        string="Late Payment Charges", default="show", required=True,
+        help="What the charges of the levels do: nothing, a sentence in the message with the "
+             "amounts the law allows, or a customer invoice for them at the end of the run.")
+    charge_consumers = fields.Boolean(
+        string="Charge Consumers",
+        help="Consumers (customers that are not businesses) are never charged unless this is "
+             "set, and then only under a consumer rule.")
+    charge_law = fields.Selection(
+        [("company", "The company's country (the seller's law)"),
+         ("customer", "The customer's country")],
+        string="Law Applied", default="company", required=True,
+        help="Whose late payment law gives the rate and the compensation. Contracts between "
+             "businesses are usually governed by the seller's law.")
 
     # Send windows: when messages may reach the customer, in the customer's own time zone.
     window_start = fields.Float(string="Send From", default=9.0,

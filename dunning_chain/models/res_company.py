@@ -17,6 +17,18 @@ class ResCompany(models.Model):
              "the company, a mailbox only they read): a record rewritten afterwards no longer "
              "matches what they keep.")
 
+    dunning_charge_journal_id = fields.Many2one(
+        "account.journal", string="Late Payment Charges Journal",
+        domain="[('type', '=', 'sale'), ('company_id', 'in', parent_of_ids)]",
+        help="Journal of the invoices that book late payment charges (default: the first sales "
+             "journal).")
+    dunning_interest_product_id = fields.Many2one(
+        "product.product", string="Interest Product",
+        help="Product of the interest lines (its income account is used).")
+    dunning_compensation_product_id = fields.Many2one(
+        "product.product", string="Recovery Costs Product",
+        help="Product of the recovery compensation, fee and surcharge lines.")
+
     def _dunning_default_policy(self):
         self.ensure_one()
         policy = self.dunning_policy_id

@@ -9,3 +9,9 @@ class ResConfigSettings(models.TransientModel):
         domain="[('company_id', 'in', (company_id, False))]")
     dunning_auditor_email = fields.Char(related="company_id.dunning_auditor_email",
                                         readonly=False)
+    dunning_charge_journal_id = fields.Many2one(
+        related="company_id.dunning_charge_journal_id", readonly=False)
+    dunning_interest_product_id = fields.Many2one(
+        related="company_id.dunning_interest_product_id", readonly=False)
+    dunning_compensation_product_id = fields.Many2one(
+        related="company_id.dunning_compensation_product_id", readonly=False)

@@ -16,7 +16,8 @@ def _public_holidays(country_code, subdivision, years, language):
 
 
 # What decides whether and how a customer is chased: set by dunning users only
-DUNNING_SETTINGS = ("dunning_policy_id", "dunning_excluded", "dunning_contact")
+DUNNING_SETTINGS = ("dunning_policy_id", "dunning_excluded", "dunning_contact",
+                    "dunning_customer_kind")
 
 
 class ResPartner(models.Model):
@@ -64,6 +65,12 @@ class ResPartner(models.Model):
         string="Dunning Contact",
         help="Reminders go to the contacts of the customer marked for dunning (e.g. accounts "
              "payable); when none is marked, to the customer's own address.")
+    dunning_customer_kind = fields.Selection(
+        [("auto", "Automatic"), ("business", "Business (B2B)"), ("consumer", "Consumer (B2C)")],
+        string="Late Payment Law for", default="auto", required=True,
+        help="Which late payment rule applies. Automatic: a business when the customer is a "
+             "company with a VAT number, else a consumer (never charged unless the policy "
+             "says so).")
     dunning_communication_ids = fields.One2many(
         "dunning.communication", "partner_id", string="Dunning Communications")
     dunning_communication_count = fields.Integer(compute="_compute_dunning_stats")
@@ -111,6 +118,14 @@ class ResPartner(models.Model):
              GROUP BY m.commercial_partner_id
         """, ids))
         return {pid: float(avg) for pid, avg in self.env.cr.fetchall()}
+
+    def _dunning_customer_kind(self):
+        """'business' or 'consumer', for the late payment rules."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        if partner.dunning_customer_kind != "auto":
+            return partner.dunning_customer_kind
+        return "business" if partner.is_company and partner.vat else "consumer"
 
     def _dunning_policy(self, company=None):
         """The policy that applies to this customer in the company."""
