@@ -23,6 +23,7 @@
         "data/mail_activity_type_data.xml",
         "views/dunning_communication_views.xml",
         "views/dunning_evidence_views.xml",
+        "views/dunning_charge_views.xml",
         "views/dunning_policy_views.xml",
         "views/dunning_aging_views.xml",
         "views/account_move_views.xml",

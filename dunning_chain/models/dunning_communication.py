@@ -39,7 +39,7 @@ SNAPSHOT_FIELDS = {
 SENDER_FIELDS = {
     "sent_at", "hash", "previous_hash", "chain_partner_id", "evidence_version", "subject",
     "body", "recipients", "attachment_ids", "mail_message_id", "customer_url", "event_ids",
-    "delivery_state", "activity_id",
+    "delivery_state", "activity_id", "charge_ids",
 }
 PLANNING_STATES = ("to_review", "scheduled")
 # After sending, these changes are learnt facts: each one is appended to the record's events
@@ -290,6 +290,7 @@ class DunningCommunication(models.Model):
         """Send the selected scheduled communications now (skipping the planned moment)."""
         self.check_access("write")  # whatever is selected: the rights decide, not the state
         self.env["dunning.send"]._dunning_send_batch(self.filtered(lambda c: c.state == "scheduled"))
+        self.env["dunning.charge"]._dunning_book()
         return True
 
     def action_mark_posted(self):

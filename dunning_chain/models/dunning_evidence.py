@@ -88,7 +88,18 @@ class DunningEvidence(models.AbstractModel):
                       for line in self.line_ids.sorted("id")],
             "attachments": sorted(self.attachment_ids.mapped("checksum")),
             "previous": self.previous_hash or "",
+            **self._dunning_snapshot_charges(),
         }
+
+    def _dunning_snapshot_charges(self):
+        """The late payment charges the message stated (only when it stated any, so that
+        records sealed before charges existed keep their seal)."""
+        charges = self.sudo().charge_ids.sorted("id")
+        if not charges:
+            return {}
+        return {"charges": [[c.move_id.id, c.kind, c.currency_id.name, c.amount,
+                             str(c.date_from or ""), str(c.date_to or ""), c.formula or ""]
+                            for c in charges]}
 
     def _dunning_legacy_hash(self):
         """The unkeyed seal of records sent before keyed seals (version 1)."""

@@ -84,6 +84,8 @@ class DunningSend(models.AbstractModel):
                 left = self.env["ir.cron"]._commit_progress(len(batch), remaining=len(todo) - done)
                 if not left:
                     break
+        # the charges the run's messages stated: one fee invoice per customer
+        self.env["dunning.charge"]._dunning_book()
         return done
 
     # ---------------------------------------------------------------- a batch
@@ -99,6 +101,8 @@ class DunningSend(models.AbstractModel):
         scheduled = scheduled.filtered(lambda c: c.state == "scheduled")
         # the amounts as of now (a partial payment since planning), before letters render them
         scheduled.line_ids._dunning_refresh_amounts()
+        # the late payment charges the messages state, computed on those amounts
+        self.env["dunning.charge"]._dunning_prepare(scheduled)
         # the customer link each message gives, issued now and kept with the record
         self._dunning_issue_customer_urls(scheduled)
         scheduled._dunning_prerender_letters()
@@ -157,6 +161,7 @@ class DunningSend(models.AbstractModel):
             if comm.state != "scheduled":
                 return
             comm.line_ids._dunning_refresh_amounts()
+            self.env["dunning.charge"]._dunning_prepare(comm)
             self._dunning_issue_customer_urls(comm)
         if comm.kind == "reminder" and not comm.line_ids.filtered("is_open"):
             comm._dunning_sys_write({
@@ -225,6 +230,7 @@ class DunningSend(models.AbstractModel):
         # no tracking message: the e-mail or the note posted here already says it left
         comm = comm.with_context(tracking_disable=True)
         comm._dunning_sys_write(vals)
+        self.env["dunning.charge"]._dunning_on_sent(comm)
         comm._dunning_seal()
         comm._dunning_sys_write({"state": "sent"})
         comm.line_ids.move_id._dunning_set_state(dunning_last_date=now)
