@@ -14,6 +14,8 @@ DEMO_CUSTOMERS = [
      "buchhaltung@spree-maschinen.example.com", "+49 151 23456789", "Friedrichstraße 43",
      "10117", "BE"),
 ]
+# businesses with a VAT number: the late payment law for businesses applies to them
+DEMO_VAT = {"madrid": "ESB28000001", "berlin": "DE123456789"}
 # (customer, days overdue (negative: due in N days), amount, paid fraction)
 DEMO_INVOICES = [
     ("madrid", -3, 1250.00, 0.0),
@@ -22,6 +24,7 @@ DEMO_INVOICES = [
     ("madrid", 20, 615.50, 0.0),
     ("newyork", 35, 4300.00, 0.5),   # partly paid
     ("berlin", 65, 990.00, 0.0),
+    ("madrid", 65, 1480.00, 0.0),
     ("madrid", 100, 3120.00, 0.0),
     ("berlin", 12, 450.00, 1.0),     # paid
 ]
@@ -84,7 +87,7 @@ class DunningDemo(models.AbstractModel):
                 "state_id": env["res.country.state"].search(
                     [("country_id", "=", country_rec.id), ("code", "=", state)], limit=1).id,
                 "street": street, "zip": zip_code, "tz": tz, "lang": lang, "email": email,
-                "phone": phone, "user_id": admin.id,
+                "phone": phone, "user_id": admin.id, "vat": DEMO_VAT.get(key, False),
             })
             self._xmlid(partner, f"demo_partner_{key}")
             partners[key] = partner
@@ -117,7 +120,15 @@ class DunningDemo(models.AbstractModel):
                         "amount": round(amount * paid, 2),
                         "payment_date": due - timedelta(days=2) if paid == 1 else today,
                     })._create_payments()
+        # the default chain books its charges in the demo; the Madrid customer's hand-off
+        # (65 and 100 days late) is approved and sent at once: statutory interest and the
+        # EUR 40 per invoice are booked on a fee invoice and show on its statement
+        env.ref("dunning_chain.policy_default").charge_mode = "book"
         env["dunning.plan"]._dunning_plan(companies=company)
+        handoff = env["dunning.communication"].search([
+            ("partner_id", "=", partners["madrid"].id), ("level_id.offset_days", "=", 60)])
+        handoff.action_approve()
+        handoff.action_send_now()
 
     @api.model
     def _activate_demo_languages(self, codes):

@@ -140,6 +140,19 @@ class TestDunningCharges(DunningCommon):
         # 30 days x (1.27 + 9) % x 1,000 / 365
         self.assertAlmostEqual(interest.amount, round(30 * 10.27 * 1000 / 36500, 2))
 
+    def test_french_customer_under_french_law(self):
+        self.policy.charge_law = "customer"
+        lyon = self.env["res.partner"].create({
+            "name": "Rhône Logistique SAS", "email": "compta@rhone.example.fr", "is_company": True,
+            "vat": "FR12345678901", "country_id": self.env.ref("base.fr").id, "tz": "Europe/Paris"})
+        invoice = self._invoice(date(2026, 1, 5), 1000.0, partner=lyon)
+        self._run(date(2026, 2, 4))
+        charges = self._charges(invoice)
+        # ECB + 10 points; indemnité forfaitaire EUR 40
+        self.assertAlmostEqual(charges.filtered(lambda c: c.kind == "interest").amount,
+                               round(30 * 12.15 * 1000 / 36500, 2))
+        self.assertEqual(charges.filtered(lambda c: c.kind == "compensation").amount, 40.0)
+
     def test_uk_compensation_by_debt_size(self):
         self.policy.charge_law = "customer"
         gbp = self.setup_other_currency("GBP")
