@@ -247,8 +247,9 @@ class DunningSendWindow(models.AbstractModel):
                            time_format="HH:mm")
 
     def _dunning_day(self, day):
-        """``Thursday 26 Nov`` / ``jueves 26 nov``."""
-        return format_date(self.env, day, date_format="EEEE d MMM")
+        """``Thursday 26 Nov`` / ``jueves 26 nov`` / ``Donnerstag, 26. Nov.``: the pattern is
+        translated (a babel / CLDR pattern: each language orders its own)."""
+        return format_date(self.env, day, date_format=self.env._("EEEE d MMM"))
 
     def _dunning_day_range(self, first, last):
         if first == last:

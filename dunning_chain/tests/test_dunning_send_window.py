@@ -181,12 +181,24 @@ class TestDunningSendWindow(DunningCommon):
                          "Now: inside the send window (Thu 24 Dec 2026 13:00 (America/New_York))")
 
     def test_reason_never_mixes_languages(self):
-        """A customer whose language this addon does not speak (German here: no de.po) reads
-        English reasons, English dates included, not babel's German in an English sentence."""
-        self.env["res.lang"]._activate_lang("de_DE")
-        self.madrid.lang = "de_DE"
+        """A customer whose language this addon does not speak (Italian here: no it.po) reads
+        English reasons, English dates included, not babel's Italian in an English sentence."""
+        self.env["res.lang"]._activate_lang("it_IT")
+        self.madrid.lang = "it_IT"
         self._invoice(date(2026, 12, 17), partner=self.madrid)
         comm = self._plan_at("2026-12-24 18:00:00").filtered(lambda c: c.partner_id == self.madrid)
         self.assertTrue(comm.schedule_reason.startswith("Tuesday 29 Dec 09:00 Europe/Madrid"),
                         comm.schedule_reason)
-        self.assertNotIn("Dienstag", comm.schedule_reason)
+        self.assertNotIn("martedì", comm.schedule_reason.lower())
+
+    def test_reason_in_german_for_a_german_customer(self):
+        """German is shipped (de.po): a German customer's reason is German, with German date
+        order ("Dienstag, 29. Dez.")."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"].search([("name", "=", "dunning_chain")])._update_translations(
+            ["de_DE"])
+        self.madrid.lang = "de_DE"
+        self._invoice(date(2026, 12, 17), partner=self.madrid)
+        comm = self._plan_at("2026-12-24 18:00:00").filtered(lambda c: c.partner_id == self.madrid)
+        self.assertTrue(comm.schedule_reason.startswith("Dienstag, 29. Dez. 09:00 Europe/Madrid"),
+                        comm.schedule_reason)
