@@ -15,7 +15,7 @@ DEMO_CUSTOMERS = [
      "10117", "BE"),
 ]
 # businesses with a VAT number: the late payment law for businesses applies to them
-DEMO_VAT = {"madrid": "ESB28000001", "berlin": "DE123456789"}
+DEMO_VAT = {"madrid": "ESB28000008", "berlin": "DE136695976"}  # valid for base_vat
 # (customer, days overdue (negative: due in N days), amount, paid fraction)
 DEMO_INVOICES = [
     ("madrid", -3, 1250.00, 0.0),
@@ -64,7 +64,7 @@ class DunningDemo(models.AbstractModel):
                 [("country_id", "=", spain.id), ("code", "=", "M")], limit=1).id,
             "email": "cobros@cobros-demo.example.com",
             "phone": "+34 910 000 000",
-            "vat": "ESB12345678",
+            "vat": "ESB12345674",
         })
         self._xmlid(company, "demo_company")
         company.partner_id.tz = "Europe/Madrid"
