@@ -58,7 +58,7 @@ class DunningChargeRule(models.Model):
     active = fields.Boolean(default=True)
     country_id = fields.Many2one("res.country", required=True)
     customer_kind = fields.Selection(
-        [("business", "Businesses (B2B)"), ("consumer", "Consumers (B2C)")],
+        [("business", "Businesses"), ("consumer", "Consumers")], string="For",
         required=True, default="business")
     rate_source = fields.Selection(RATE_SOURCES, required=True, default="ecb_mro",
                                    string="Reference Rate")
@@ -72,9 +72,24 @@ class DunningChargeRule(models.Model):
         "res.currency", required=True, default=lambda self: self.env.ref("base.EUR"))
     tier_ids = fields.One2many("dunning.charge.rule.tier", "rule_id", string="Tiers by Debt",
                                copy=True)
+    compensation_summary = fields.Char(compute="_compute_compensation_summary",
+                                       string="Compensation per Invoice")
     date_from = fields.Date(string="Valid From")
     date_to = fields.Date(string="Valid Until")
     note = fields.Text(translate=True)
+
+    @api.depends("compensation_amount", "compensation_currency_id", "tier_ids.amount",
+                 "tier_ids.minimum_debt")
+    def _compute_compensation_summary(self):
+        for rule in self:
+            currency = rule.compensation_currency_id
+            if rule.tier_ids:
+                rule.compensation_summary = self.env._(
+                    "%s by debt size", " / ".join(currency.format(t.amount) for t in rule.tier_ids))
+            elif rule.compensation_amount:
+                rule.compensation_summary = currency.format(rule.compensation_amount)
+            else:
+                rule.compensation_summary = self.env._("none")
 
     @api.constrains("date_from", "date_to", "rate_margin", "compensation_amount")
     def _check_values(self):
