@@ -17,6 +17,7 @@
         "data/dunning_policy_data.xml",
         "data/ir_cron_data.xml",
         "report/dunning_letter_report.xml",
+        "report/dunning_statement_report.xml",
         "wizard/dunning_pause_wizard_views.xml",
         "wizard/dunning_dispute_wizard_views.xml",
         "data/dunning_evidence_data.xml",

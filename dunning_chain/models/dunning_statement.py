@@ -8,6 +8,15 @@ and aging buckets per currency.
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+STATEMENT_REPORT = "dunning_chain.action_report_dunning_statement"
+#: the statement PDF lists the payments of this many days
+STATEMENT_PAYMENT_DAYS = 90
+#: an EPC (SEPA) QR code carries at most 140 characters of free remittance text
+EPC_REMITTANCE_MAX = 140
 
 AGING_BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
 
@@ -32,15 +41,24 @@ class DunningStatement(models.AbstractModel):
     _description = "Dunning Statement of Account"
 
     @api.model
-    def _dunning_open_items(self, partner, company):
-        """Open posted invoices and credit notes of the customer with the company."""
-        return self.env["account.move"].sudo().search([
+    def _dunning_open_items_domain(self, partner, company=None):
+        """The domain of the customer's open posted invoices and credit notes with one
+        company (an empty company: none), or with every company when ``company`` is None."""
+        domain = [
             ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-            ("company_id", "=", company.id),
             ("state", "=", "posted"),
             ("move_type", "in", ("out_invoice", "out_refund")),
             ("payment_state", "in", ("not_paid", "partial")),
-        ])
+        ]
+        if company is not None:
+            domain.append(("company_id", "=", company.id))
+        return domain
+
+    @api.model
+    def _dunning_open_items(self, partner, company):
+        """Open posted invoices and credit notes of the customer with the company."""
+        return self.env["account.move"].sudo().search(
+            self._dunning_open_items_domain(partner, company))
 
     @api.model
     def _dunning_statement(self, partner, company, highlight=None, since=None, today=None):
@@ -124,3 +142,129 @@ class DunningStatement(models.AbstractModel):
             "currency": partial.debit_currency_id,
             "invoice": partial.debit_move_id.move_id,
         } for partial in partials]
+
+    # ------------------------------------------------------------------ the PDF
+    @api.model
+    def _dunning_statement_payment(self, statement):
+        """How to pay a statement, as data: ``banks`` (the company's bank accounts),
+        ``reference`` (what to quote: the open invoices' payment references, else the
+        customer's reference when they would not fit in a bank transfer), ``qr`` (an EPC /
+        SEPA QR code as a data URI for the total due in EUR, when a bank account of the
+        company allows it, else None), ``qr_amount``, ``qr_currency``, ``qr_bank`` and
+        ``qr_reference`` (the reference it carries: the invoices in EUR)."""
+        partner, company = statement["partner"], statement["company"]
+        banks = company.sudo().partner_id.bank_ids
+        lang = partner.lang or self.env.lang
+
+        def reference_of(rows):
+            refs = []
+            for row in rows:
+                ref = row["move"].payment_reference or row["name"]
+                if row["residual"] > 0 and ref and ref not in refs:
+                    refs.append(ref)
+            reference = ", ".join(refs)
+            if not reference or len(reference) > EPC_REMITTANCE_MAX:
+                reference = self.with_context(lang=lang).env._(
+                    "Customer %s", partner.ref or partner.id)[:EPC_REMITTANCE_MAX]
+            return reference
+
+        result = {"banks": banks, "reference": reference_of(statement["rows"]), "qr": None,
+                  "qr_amount": 0.0, "qr_currency": False, "qr_bank": banks.browse(),
+                  "qr_reference": False}
+        eur = next((total for total in statement["totals"]
+                    if total["currency"].name == "EUR"), None)
+        if not eur or eur["currency"].compare_amounts(eur["residual"], 0) <= 0:
+            return result
+        amount = eur["currency"].round(eur["residual"])
+        # the transfer the code fills in pays the invoices in euros only
+        qr_reference = reference_of([row for row in statement["rows"]
+                                     if row["currency"] == eur["currency"]])
+        for bank in banks:
+            qr = bank.build_qr_code_base64(amount, qr_reference, None, eur["currency"],
+                                           partner, qr_method="sct_qr", silent_errors=True)
+            if qr:
+                result.update(qr=qr, qr_amount=amount, qr_currency=eur["currency"],
+                              qr_bank=bank, qr_reference=qr_reference)
+                break
+        return result
+
+    @api.model
+    def _dunning_statement_pdf(self, partner, company, highlight=None):
+        """The statement of account of ``partner`` with ``company`` as a file: (content,
+        file name), rendered in the customer's language; ``highlight``: invoices to stress.
+        A PDF, except in tests that do not ask for one (``force_report_rendering``), where
+        Odoo's report machinery gives HTML (the file name says which).
+
+        Internal: the caller decides who may see it (the report itself checks the user)."""
+        partner = partner.commercial_partner_id
+        lang = partner.lang or self.env.lang
+        report = self.env["ir.actions.report"].sudo().with_context(
+            lang=lang, dunning_company_id=company.id)
+        data = {"highlight_ids": highlight.ids} if highlight else None
+        content, fmt = report._render_qweb_pdf(STATEMENT_REPORT, [partner.id], data=data)
+        today = fields.Date.context_today(self)
+        name = self.with_context(lang=lang).env._(
+            "Statement of account %(customer)s %(date)s",
+            customer=partner.name or "", date=today.isoformat())
+        for char in '/\\:*?"<>|':
+            name = name.replace(char, "-")
+        return content, f"{name}.{fmt}"
+
+
+class ReportDunningStatement(models.AbstractModel):
+    """Values of the statement of account (report on res.partner): for the company of the
+    context (``dunning_company_id``, else the current one), payments of the last
+    STATEMENT_PAYMENT_DAYS days. Builds of wkhtmltopdf without Odoo's patched Qt (Debian's)
+    draw no header and cannot join several documents: there the statement uses a server
+    font, carries the sender in its body, takes the header's margin and renders every
+    customer printed at once in one document (see report/dunning_letter.py)."""
+
+    _name = "report.dunning_chain.report_dunning_statement"
+    _description = "Dunning Statement of Account Report"
+
+    @api.model
+    def _dunning_company(self):
+        company_id = self.env.context.get("dunning_company_id")
+        if not company_id:
+            return self.env.company
+        company = self.env["res.company"].browse(
+            company_id if isinstance(company_id, int) else 0).exists()
+        if not company or not (self.env.su or company in self.env.user.company_ids):
+            raise AccessError(self.env._("You cannot print a statement of this company."))
+        return company
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        if not (self.env.su or self.env.user.has_group("account.group_account_invoice")):
+            raise AccessError(self.env._(
+                "Only invoicing users may print a customer's statement of account."))
+        partners = self.env["res.partner"].browse(docids)
+        partners.check_access("read")
+        company = self._dunning_company()
+        today = fields.Date.context_today(self)
+        raw_ids = (data or {}).get("highlight_ids") or []
+        highlight = self.env["account.move"].browse(
+            [i for i in raw_ids if isinstance(i, int) and not isinstance(i, bool)])
+        Statement = self.env["dunning.statement"]
+        statements = {}
+        for partner in partners:
+            statement = Statement._dunning_statement(
+                partner, company, highlight=highlight,
+                since=today - timedelta(days=STATEMENT_PAYMENT_DAYS), today=today)
+            statement["payment"] = Statement._dunning_statement_payment(statement)
+            statement["has_charges"] = any(row["charges"] for row in statement["rows"])
+            statements[partner.id] = statement
+        local_font = not _wkhtml().is_patched_qt
+        values = {
+            "doc_ids": docids,
+            "doc_model": "res.partner",
+            "docs": partners,
+            "statements": statements,
+            "company": company,
+            "dunning_local_font": local_font,
+        }
+        if local_font:
+            # no header nor footer is drawn: the page uses their margins
+            values.update(data_report_margin_top=12, data_report_margin_bottom=12,
+                          data_report_header_spacing=0)
+        return values
