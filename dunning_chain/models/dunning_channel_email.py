@@ -81,8 +81,23 @@ class DunningChannelEmail(models.AbstractModel):
             })
         return attachments
 
+    def _dunning_statement_attachment(self):
+        """The customer's statement of account with the company (the invoices this message
+        is about in bold), as a file of this communication, when its channel asks for it."""
+        if not self.channel_config_id.attach_statement:
+            return self.env["ir.attachment"]
+        content, filename = self.env["dunning.statement"]._dunning_statement_pdf(
+            self.partner_id, self.company_id, highlight=self.line_ids.filtered("is_open").move_id)
+        return self.env["ir.attachment"].create({
+            "name": filename, "raw": content, "res_model": self._name, "res_id": self.id,
+            "mimetype": "application/pdf" if filename.endswith(".pdf") else "text/html",
+        })
+
     def _dunning_send_mail(self, template, attachments):
+        """Post the e-mail (the e-mail channel, a letter's covering e-mail) with its files,
+        the statement of account among them when the channel attaches it."""
         recipients = self._dunning_recipients()
+        attachments |= self._dunning_statement_attachment()
         subject, body, email_from = self._dunning_render(template)
         # the company writes to its customer (named here: Odoo would otherwise look a partner
         # up by the sender's address, for every message)

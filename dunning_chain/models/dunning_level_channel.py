@@ -40,6 +40,12 @@ class DunningLevelChannel(models.Model):
     )
     attach_invoices = fields.Boolean(
         string="Attach Invoices", help="Attach the PDF of every invoice the message covers.")
+    attach_statement = fields.Boolean(
+        string="Attach the statement of account (PDF)",
+        help="Attach the customer's statement of account with the company: every open "
+             "invoice and credit note, the charges applied, the payments of the last 90 days, "
+             "the totals and aging per currency and how to pay. For e-mails and the covering "
+             "e-mail of letters; kept with the message like its other attachments.")
     activity_user_id = fields.Many2one(
         "res.users", string="Assign To",
         help="For calls, certified letters and hand-offs: who gets the task. Default: the "

@@ -9,3 +9,4 @@ from . import test_dunning_backend_ui
 from . import test_dunning_record
 from . import test_dunning_withdraw
 from . import test_dunning_charges
+from . import test_dunning_statement
