@@ -6,3 +6,4 @@ from . import test_portal_plans
 from . import test_portal_trust
 from . import test_portal_input
 from . import test_portal_withdraw
+from . import test_portal_statement

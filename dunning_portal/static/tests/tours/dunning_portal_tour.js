@@ -57,6 +57,21 @@ registry.category("web_tour.tours").add("dunning_portal_tour", {
                 }
             },
         },
+        {
+            content: "The statement lists every open item, with its totals",
+            trigger: ".o_dunning_statement .o_dunning_statement_total",
+        },
+        {
+            content: "The statement can be downloaded as a PDF, under the signed link",
+            trigger: ".o_dunning_statement a.o_dunning_statement_pdf[href$='/statement.pdf']",
+            run() {
+                const prefix = window.location.pathname;
+                const href = this.anchor.getAttribute("href");
+                if (href !== `${prefix}/statement.pdf`) {
+                    console.error(`Statement PDF outside the signed link: ${href}`);
+                }
+            },
+        },
         fitsThePhone("the page"),
         {
             content: "Open the dispute form of the first invoice",
