@@ -2,6 +2,8 @@
 invoice out of every message already planned for it."""
 from datetime import timedelta
 
+import lxml.html
+
 from odoo.tests import freeze_time, tagged
 
 from .common import DunningCommon
@@ -49,9 +51,16 @@ class TestDunningWithdraw(DunningCommon):
         self.assertEqual(planned.amount_total, 500.0)
         self._run(self.START + timedelta(days=8), hour=10)
         self.assertEqual(planned.state, "sent")
-        self.assertIn(kept.name, planned.body)
-        self.assertNotIn(disputed.name, planned.body)
         self.assertEqual(planned.line_ids.move_id, kept)
+        # the summary lists the customer's whole account: the disputed invoice is there as
+        # on hold, not among the invoices the message is about (highlighted)
+        rows = {" ".join(row.text_content().split()): "background-color:#fff4ce" in
+                (row.get("style") or "").replace(" ", "")
+                for row in lxml.html.fromstring(planned.body).xpath("//table[1]//tr[td]")}
+        self.assertTrue(rows[next(text for text in rows if kept.name in text)])
+        disputed_row = next(text for text in rows if disputed.name in text)
+        self.assertFalse(rows[disputed_row])
+        self.assertIn("(in dispute: on hold)", disputed_row)
 
     def test_rejected_dispute_resumes_with_a_new_plan(self):
         invoice = self._invoice(self.START)
