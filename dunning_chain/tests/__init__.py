@@ -10,3 +10,4 @@ from . import test_dunning_record
 from . import test_dunning_withdraw
 from . import test_dunning_charges
 from . import test_dunning_statement
+from . import test_dunning_messages
