@@ -26,7 +26,7 @@ class TestDunningCharges(DunningCommon):
         (cls.levels[30] | cls.levels[60]).write({"charge_interest": True,
                                                  "charge_compensation": True})
         cls.billing = new_test_user(cls.env, login="dun_chg_accountant",
-                                    groups="account.group_account_user")
+                                    groups="account.group_account_manager")
         cls.collector = new_test_user(cls.env, login="dun_chg_collector",
                                       groups="dunning_chain.group_dunning_user")
 
@@ -240,7 +240,7 @@ class TestDunningCharges(DunningCommon):
         charges = self._charges(invoice)
         with self.assertRaises(UserError):
             charges._dunning_waive("  ")
-        # a collector (dunning rights, billing rights, not an accountant) cannot waive money away over RPC
+        # a collector (dunning user: billing rights, not a dunning manager) cannot waive money away over RPC
         wizard_id = self._rpc(self.collector, "dunning.charge.waive.wizard", "create",
                               {"charge_ids": [Command.set(charges.ids)], "reason": "no"})
         with self.assertRaises(AccessError):

@@ -38,10 +38,11 @@ class DunningChargeWaiveWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        # giving money up is an accountant's decision, not a collector's (dunning users have
-        # billing rights only)
-        if not self.env.user.has_group("account.group_account_user"):
-            raise AccessError(self.env._("Only accountants can waive late payment charges."))
+        # giving money up is the accountant's decision (dunning managers, which invoicing
+        # administrators are), not a collector's
+        if not self.env.user.has_group("dunning_chain.group_dunning_manager"):
+            raise AccessError(self.env._("Only dunning managers (invoicing administrators) can "
+                                         "waive late payment charges."))
         if not self.charge_ids:
             raise UserError(self.env._("There is no charge to waive."))
         self.charge_ids.check_access("read")
