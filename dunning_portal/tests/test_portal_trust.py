@@ -134,9 +134,10 @@ class TestDunningPortalCompanyScope(DunningPortalCommon):
         self._run(self.START)
         comm = self._comms(state="sent")[:1]
         self.assertTrue(comm)
+        # relabelled as company B's (its body, which lists company A's whole account, too)
         self.env.cr.execute(
-            "UPDATE dunning_communication SET company_id = %s, subject = 'B-only reminder' "
-            "WHERE id = %s", [self.company_b.id, comm.id])
+            "UPDATE dunning_communication SET company_id = %s, subject = 'B-only reminder', "
+            "body = '<p>B-only reminder</p>' WHERE id = %s", [self.company_b.id, comm.id])
         self.env["dunning.instalment.plan"]._dunning_request(
             self.customer, self.inv_b, 2, self.today + timedelta(days=5), "B plan note")
         self.env.invalidate_all()
