@@ -3,6 +3,7 @@ from werkzeug.exceptions import NotFound
 from odoo import Command, fields, http
 from odoo.exceptions import ValidationError
 from odoo.http import request
+from odoo.tools import format_amount
 
 from ..models.res_partner import valid_id
 from .portal import MY_PREFIX, TOKEN_PREFIX, DunningPortal
@@ -12,7 +13,99 @@ class DunningPortalPay(DunningPortal):
     """Paying from the customer's page: one invoice, every overdue one (per company and
     currency), the next instalment of a payment plan. Odoo's payment form and transaction
     machinery, reached under the signed prefix (or /my/dunning): no invoice access token,
-    and the amount is always the server's."""
+    and the amount is always the server's. Every pay page also says how to pay by bank
+    transfer (the company's accounts, the exact amount, the reference, a SEPA QR code), and
+    only that when no online payment provider is enabled for the company and currency."""
+
+    # ------------------------------------------------------------------ ways to pay
+    @staticmethod
+    def _dunning_payer(partner):
+        """Who pays, as Odoo's payment form sees it: the logged-in user, else the customer of
+        the signed link (never the public user)."""
+        user = request.env.user
+        return partner if user._is_public() else user.partner_id
+
+    def _dunning_pays_online(self, partner, company, currency, amount):
+        """Whether Odoo's payment form has something to offer for this payment: a provider
+        enabled for the company, currency and amount (Odoo's own lookup, published ones only
+        for visitors), with a payment method or a saved token. Else the form would only say
+        "No payment method available"."""
+        payer = self._dunning_payer(partner).sudo()
+        providers = request.env["payment.provider"].sudo()._get_compatible_providers(
+            company.id, payer.id, amount, currency_id=currency.id)
+        if not providers:
+            return False
+        return bool(
+            request.env["payment.method"].sudo()._get_compatible_payment_methods(
+                providers.ids, payer.id, currency_id=currency.id)
+            or request.env["payment.token"].sudo()._get_available_tokens(
+                providers.ids, payer.id))
+
+    @staticmethod
+    def _dunning_transfer(partner, moves, amount):
+        """How to pay these invoices (of one company and currency) by bank transfer, from the
+        statement's how-to-pay (dunning.statement._dunning_statement_payment) narrowed to
+        them and to this amount: ``banks`` (the company's accounts: number, BIC, bank,
+        holder), ``amount`` (formatted), ``reference`` (the invoices' payment references, or
+        the customer's reference when they would not fit in a transfer), ``qr`` (an EPC /
+        SEPA QR code as a data URI for exactly this amount in EUR, when an account allows
+        it, else None)."""
+        env = request.env
+        company, currency = moves.company_id, moves.currency_id
+        Statement = env["dunning.statement"].sudo()
+        statement = Statement._dunning_statement(partner, company)
+        rows = [row for row in statement["rows"] if row["move"] in moves]
+        total = {"currency": currency, "residual": amount, "overdue": amount, "charges": 0.0,
+                 "count": len(rows)}
+        payment = Statement._dunning_statement_payment(
+            dict(statement, rows=rows, totals=[total]))
+        return {
+            "company": company,
+            "banks": [{
+                "number": bank.acc_number,
+                "bic": bank.bank_bic,
+                "bank": bank.bank_id.name,
+                "holder": bank.acc_holder_name or company.name,
+            } for bank in payment["banks"]],
+            "amount": format_amount(env, amount, currency),
+            "reference": payment["reference"],
+            "qr": payment["qr"],
+        }
+
+    # ------------------------------------------------------------------ the customer page
+    def _dunning_page_values(self, partner, company, prefix):
+        """The page says up front how each thing can be paid: online (a provider is enabled
+        for the company and currency) and always by bank transfer (account and reference);
+        a pay button without an online provider leads to the transfer details."""
+        values = super()._dunning_page_values(partner, company, prefix)
+        online_memo = {}
+
+        def pays_online(moves, amount):
+            key = (moves.company_id, moves.currency_id, moves.currency_id.round(amount))
+            if key not in online_memo:
+                online_memo[key] = self._dunning_pays_online(partner, *key)
+            return online_memo[key]
+
+        for row in values["rows"]:
+            move = row["invoice"]
+            row["online"] = row["can_pay"] and pays_online(move, move.amount_residual)
+        for group in values["pay_groups"]:
+            group["online"] = pays_online(group["moves"], group["amount"])
+        for prow in values["plan_rows"]:
+            plan = prow["plan"]
+            prow["online"] = bool(prow["pay_url"]) and pays_online(
+                plan.invoice_ids[:1], plan.amount_due_next)
+        # the overdue invoices one payment settles (per company and currency): online, and
+        # by transfer with the account to pay into and the reference to quote
+        # (one invoice alone has no "pay all" button: its own Pay button says it all)
+        pay_all = {group["url"]: group for group in values["pay_groups"]}
+        values["pay_ways"] = [
+            dict(self._dunning_transfer(partner, group["moves"], group["amount"]),
+                 online=pays_online(group["moves"], group["amount"]), url=group["url"],
+                 currency=group["currency"], pay_all=pay_all.get(group["url"]))
+            for group in self._dunning_pay_groups(partner, company, prefix)
+        ]
+        return values
 
     # ------------------------------------------------------------------ pay several at once
     @staticmethod
@@ -50,27 +143,35 @@ class DunningPortalPay(DunningPortal):
         return move
 
     def _dunning_render_payment(self, partner, prefix, moves, amount, transaction_route, **kw):
-        """Odoo's overdue payment page (account_payment) for these invoices and this amount,
-        reachable from the signed link too (Odoo's own needs a login or an invoice access
-        token)."""
+        """The pay page of these invoices and this amount, under the signed link (Odoo's own
+        pages need a login or an invoice access token): Odoo's payment form when a provider
+        is enabled for the company and currency, and the bank transfer details always
+        (account, exact amount, reference, SEPA QR code)."""
         company, currency = moves.company_id, moves.currency_id
-        reference = (company.get_next_batch_payment_communication() if len(moves) > 1
-                     else moves.name)
-        values = {
-            "page_name": "overdue_invoices",
-            "payment": {"date": fields.Date.today(), "reference": reference, "amount": amount,
-                        "currency": currency},
-            "amount": amount,
-            "no_breadcrumbs": True,
-        }
-        values |= self._get_common_page_view_values(
+        values = self._get_common_page_view_values(
             invoices_data={
                 "partner": partner, "company": company, "total_amount": amount,
                 "currency": currency, "amount_residual": amount,
-                "payment_reference": reference, "landing_route": prefix,
-                "transaction_route": transaction_route,
+                "landing_route": prefix, "transaction_route": transaction_route,
             }, **kw)
-        return request.render("account_payment.portal_overdue_invoices_page", values)
+        online = bool(values["providers_sudo"] and (values["payment_methods_sudo"]
+                                                    or values["tokens_sudo"]))
+        if online:
+            # the prefix of the transaction's reference, as Odoo's overdue payment page does
+            values["payment_reference"] = (company.get_next_batch_payment_communication()
+                                           if len(moves) > 1 else moves.name)
+        values.update({
+            "partner": partner,
+            "company": company,
+            "prefix": prefix,
+            "moves": moves,
+            "amount": amount,
+            "amount_text": format_amount(request.env, amount, currency),
+            "online": online,
+            "transfer": self._dunning_transfer(partner, moves, amount),
+            "no_breadcrumbs": True,
+        })
+        return request.render("dunning_portal.dunning_pay_page", values)
 
     def _dunning_json_partner(self, partner_id, company_id, expires, signature):
         """(partner sudo, company or empty) behind a transaction route, else ValidationError."""

@@ -1,6 +1,7 @@
 from . import test_portal_access
 from . import test_portal_actions
 from . import test_portal_pay
+from . import test_portal_pay_transfer
 from . import test_portal_tour
 from . import test_portal_plans
 from . import test_portal_trust

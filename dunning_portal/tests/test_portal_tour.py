@@ -25,6 +25,15 @@ class TestDunningPortalTour(DunningPortalCommon):
         self._run(self.START)
         self.assertTrue(self._comms(state="sent"), "the chain sent a reminder")
         self._pay(earlier)
+        # no online payment provider: the page and the pay page give the bank transfer
+        self.env["payment.provider"].sudo().search(
+            [("company_id", "=", self.env.company.id), ("state", "!=", "disabled")]
+        ).state = "disabled"
+        self.env["res.partner.bank"].create({
+            "partner_id": self.env.company.partner_id.id,
+            "acc_number": "ES91 2100 0418 4502 0005 1332",
+        })
+        self.start_tour(self._link(), "dunning_portal_pay_transfer_tour", login=None)
         self.start_tour(self._link(), "dunning_portal_tour", login=None)
         # the friendly page of an expired link, at the same size
         self.start_tour(self._link(expires=int(time.time()) - 60),

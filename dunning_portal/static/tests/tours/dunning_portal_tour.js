@@ -184,3 +184,70 @@ registry.category("web_tour.tours").add("dunning_portal_expired_link_tour", {
         fitsThePhone("the expired link"),
     ],
 });
+
+/**
+ * No online payment provider is enabled: the page says up front how to pay by bank transfer
+ * (account, amount, reference), and the transfer details lead to the pay page with the whole
+ * of it, never Odoo's "No payment method available".
+ */
+registry.category("web_tour.tours").add("dunning_portal_pay_transfer_tour", {
+    steps: () => [
+        {
+            content: "No button to pay online, the bank transfer up front",
+            trigger: ".o_dunning_summary .o_dunning_transfer_hint:contains(Pay by bank transfer)",
+            run() {
+                if (document.querySelector(".o_dunning_pay_all")) {
+                    console.error("A button to pay online without any payment provider");
+                }
+            },
+        },
+        {
+            content: "The account, the amount and the references of the overdue invoices",
+            trigger:
+                ".o_dunning_transfer_hint:contains(ES91 2100 0418 4502 0005 1332):contains(1,500.00) .o_dunning_transfer_reference:contains(INV/)",
+        },
+        fitsThePhone("the page with the transfer hint"),
+        {
+            content: "Open the transfer details",
+            trigger: ".o_dunning_transfer_hint a.o_dunning_transfer_details",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The pay page gives the account, the exact amount and the reference",
+            trigger:
+                ".o_dunning_transfer .o_dunning_iban:contains(ES91 2100 0418 4502 0005 1332)",
+        },
+        {
+            content: "The exact amount",
+            trigger: ".o_dunning_transfer .o_dunning_transfer_amount:contains(1,500.00)",
+        },
+        {
+            content: "The reference to quote",
+            trigger: ".o_dunning_transfer .o_dunning_transfer_reference:contains(INV/)",
+            run() {
+                const prefix = document.querySelector("a.o_dunning_back").getAttribute("href");
+                if (!window.location.pathname.startsWith(`${prefix}/`)) {
+                    console.error(`The pay page is outside the signed link: ${window.location.pathname}`);
+                }
+                if (document.body.innerText.includes("No payment method available")) {
+                    console.error("Odoo's 'No payment method available' is shown");
+                }
+                if (document.querySelector("#o_payment_form")) {
+                    console.error("An online payment form without any payment provider");
+                }
+            },
+        },
+        fitsThePhone("the pay page"),
+        {
+            content: "Back to the account",
+            trigger: "a.o_dunning_back",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The customer page again",
+            trigger: ".o_dunning_summary .o_dunning_total:contains(1,500.00)",
+        },
+    ],
+});
