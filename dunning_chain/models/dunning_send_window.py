@@ -25,7 +25,7 @@ _NOTES = ("no_preferred", "hour_full", "spread", "cap", "now", "no_moment")
 _RULES = ("window_not_hour", "window_start_negative", "window_after_limit", "window_order",
           "meal_incomplete", "meal_not_hour", "meal_outside_day", "meal_order",
           "meal_covers_window", "weekdays_invalid", "no_allowed_weekday", "preferred_not_allowed",
-          "delay_invalid")
+          "delay_invalid", "midday_not_hour", "midday_outside_window", "avoid_leaves_nothing")
 
 
 class DunningSendWindow(models.AbstractModel):
@@ -129,6 +129,20 @@ class DunningSendWindow(models.AbstractModel):
             return _("%(days)s avoided (preferred %(preferred)s)",
                      days=self._dunning_day_range(v["first"], v["last"]),
                      preferred=self._dunning_weekday_set(v["preferred"]))
+        if code == "friday_afternoon":
+            return _("Friday afternoon avoided (from %s)", self._dunning_time(v["midday"]))
+        if code == "monday_morning":
+            return _("Monday morning avoided (until %s)", self._dunning_time(v["midday"]))
+        if code == "forced_after_limit":
+            return _("it is %(time)s in %(tz)s: nothing is sent at or after %(limit)s, even on "
+                     "request", time=self._dunning_time(v["at"]), tz=v["tz"],
+                     limit=self._dunning_time(v["limit"]))
+        if code == "forced_closed":
+            args = {"day": self._dunning_day(v["day"]), "tz": v["tz"]}
+            if v["name"]:
+                return _("it is %(day)s in %(tz)s, a closed day (%(name)s)", name=v["name"],
+                         **args)
+            return _("it is %(day)s in %(tz)s, a closed day", **args)
         if code == "more":
             return _("and %s more skips", v["count"])
         if code == "first_allowed":
@@ -230,6 +244,21 @@ class DunningSendWindow(models.AbstractModel):
         if code == "preferred_not_allowed":
             return _("Preferred weekdays must also be allowed weekdays: %s is preferred but not "
                      "allowed.", self._dunning_weekday_set(v["weekdays"]))
+        if code == "midday_not_hour":
+            return _("The hour splitting morning from afternoon must be a decimal hour, got %s.",
+                     repr(v["value"]))
+        if code == "midday_outside_window":
+            return _("The hour splitting morning from afternoon (%(midday)s) must lie inside the "
+                     "window (%(start)s-%(end)s) to avoid Friday afternoons or Monday mornings.",
+                     **{key: self._dunning_minutes(v[key]) for key in ("midday", "start", "end")})
+        if code == "avoid_leaves_nothing":
+            meal = {"start": self._dunning_minutes(v["meal_start"]),
+                    "end": self._dunning_minutes(v["meal_end"])}
+            if v["weekday"] == 4:
+                return _("Nothing is left to send on Fridays: the afternoon is avoided and the "
+                         "meal blackout (%(start)s-%(end)s) covers the morning.", **meal)
+            return _("Nothing is left to send on Mondays: the morning is avoided and the meal "
+                     "blackout (%(start)s-%(end)s) covers the afternoon.", **meal)
         # delay_invalid: the policy's "Monday/Friday Tolerance (days)"
         return _("The Monday/Friday tolerance must be a whole number of days (0 or more), "
                  "got %s.", repr(v["value"]))

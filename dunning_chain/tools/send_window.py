@@ -15,7 +15,9 @@ Rules (:class:`WindowRules`, every field has a default and can be set per policy
   2) *local calendar days* after the earliest allowed moment.  Friday 20:30 -> earliest allowed is
   Monday 09:00, first preferred is Tuesday 09:00, one day later -> Tuesday.  Friday 10:00 -> the
   first preferred day (Tuesday) is four days later -> Friday 10:00.  ``max_preference_delay_days=0``
-  switches the preference off.
+  switches the preference off.  ``avoid_friday_afternoon`` / ``avoid_monday_morning`` keep a
+  Friday to the window before ``midday`` (default 12:00) and a Monday to the window from
+  ``midday`` on.
 * **Hours** -- local wall-clock window ``[start, end)`` (default 09:00-18:00) in decimal hours
   (9.5 = 09:30, rounded to the minute).  :data:`HARD_LIMIT_HOUR` (21:00) is a legal/courtesy hard
   limit: a window ending after it is refused, so nothing is ever sent at or after 21:00.  An
@@ -38,13 +40,19 @@ weekdays Python numbers, Monday = 0):
   ``before_window`` / ``after_window`` (start, end), ``meal`` (start, end: same day),
   ``meal_then_closed`` (start, end: the rest of the day is after the window), ``clock_change``
   (the minute is outside hours on a clock-change day), ``no_slot_left`` (no minute left that day
-  after a clock change), ``no_slot`` (day: a day without any minute, clock change), ``weekend`` /
-  ``not_sending_day`` (first, last: skipped weekdays), ``closed`` (first, last, name: a run of
-  closed days with the same name, ``name`` None when the caller gave none), ``more_closed``
-  (count: closed days not listed), ``avoided`` (first, last, preferred), ``more`` (count: further
-  reasons not listed), ``first_allowed`` (no other reason);
+  after a clock change), ``no_slot`` (day: a day without any minute, clock change), ``weekend``
+  (first, last: Saturday and/or Sunday skipped, the rules allowing neither) /
+  ``not_sending_day`` (first, last: other skipped weekdays), ``closed`` (first, last, name: a run
+  of closed days with the same name, ``name`` None when the caller gave none), ``more_closed``
+  (count: closed days not listed), ``avoided`` (first, last, preferred), ``friday_afternoon``
+  (day, midday: a Friday's afternoon avoided, nothing left of its morning) / ``monday_morning``
+  (day, midday: the Monday chosen waits for its afternoon), ``more`` (count: further reasons not
+  listed), ``first_allowed`` (no other reason);
 * ``no_preferred`` (day, preferred, days): a non-preferred day is used because no preferred one
   comes within ``days``.
+
+Facts of :func:`forcing_refused` (why even a manager's *send anyway* must wait):
+``forced_after_limit`` (at, tz, limit) and ``forced_closed`` (at, tz, day, name).
 
 Neighbours: :mod:`.send_caps` (spreading per hour, frequency caps), :mod:`.customer_calendar`
 (the customer's time zone and public holidays).
@@ -56,8 +64,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .window_rules import (HARD_LIMIT_HOUR, Fact, WindowRules, fact, time_of, to_minutes,
-                           weekday_set_words)
+from .window_rules import (HARD_LIMIT_HOUR, HARD_LIMIT_MIN, Fact, WindowRules, fact, time_of,
+                           to_minutes, weekday_set_words)
 
 __all__ = [
     "HARD_LIMIT_HOUR",
@@ -65,6 +73,7 @@ __all__ = [
     "NoMomentError",
     "WindowRules",
     "fact",
+    "forcing_refused",
     "is_allowed",
     "is_valid_tz",
     "local",
@@ -209,7 +218,26 @@ def is_allowed(moment: datetime, tz: ZoneInfo, rules: WindowRules, closed: Mappi
     day = local(moment, tz).date()
     if day.weekday() not in rules.allowed_weekdays or day in closed:
         return False
-    return _first_on_day(tz, day, rules.intervals(), moment) == moment
+    return _first_on_day(tz, day, rules.intervals(day.weekday()), moment) == moment
+
+
+def forcing_refused(
+    moment: datetime, tz_name: str, closed_days: Mapping[date, str] | Iterable[date] | None = None
+) -> list[Fact]:
+    """Why a message may not leave at ``moment`` even when a manager sends it outside the send
+    window: at or after :data:`HARD_LIMIT_HOUR` local time (``forced_after_limit``), or on a
+    closed local day (``forced_closed``: public holiday, company or customer closure).  ``[]``
+    when it may leave: nothing else of the window binds a manager's explicit request."""
+    tz = zone(tz_name)
+    closed = normalize_closed(closed_days)
+    at = local(to_utc_naive(moment).replace(second=0, microsecond=0), tz)
+    facts = []
+    if at.hour * 60 + at.minute >= HARD_LIMIT_MIN:
+        facts.append(fact("forced_after_limit", at=at, tz=tz.key, limit=time_of(HARD_LIMIT_HOUR)))
+    if at.date() in closed:
+        facts.append(fact("forced_closed", at=at, tz=tz.key, day=at.date(),
+                          name=closed[at.date()]))
+    return facts
 
 
 
@@ -243,8 +271,13 @@ def next_allowed_moment(
     tz = zone(tz_name)
     closed = normalize_closed(closed_days)
     lower = _ceil_minute(to_utc_naive(moment))
-    intervals = rules.intervals()
     day0 = local(lower, tz).date()
+
+    def no_slot(day: date) -> tuple[str, date, str | None]:
+        """Why an allowed, open day has no minute left: its avoided half, else the hours."""
+        if rules.avoids_part(day.weekday()) and _first_on_day(tz, day, rules.intervals(), lower):
+            return ("part", day, None)
+        return ("noslot", day, None)
 
     events: list[tuple[str, date, str | None]] = []  # (kind, local date, closure name), date order
     earliest: datetime | None = None
@@ -255,10 +288,10 @@ def next_allowed_moment(
         elif day in closed:
             events.append(("closed", day, closed[day]))
         else:
-            earliest = _first_on_day(tz, day, intervals, lower)
+            earliest = _first_on_day(tz, day, rules.intervals(day.weekday()), lower)
             if earliest is not None:
                 break
-            events.append(("noslot", day, None))
+            events.append(no_slot(day))
         day += _DAY
     if earliest is None:
         local_lower = local(lower, tz)
@@ -288,10 +321,10 @@ def next_allowed_moment(
             elif wd not in preferred:
                 extra.append(("avoided", day, None))
             else:
-                chosen = _first_on_day(tz, day, intervals, lower)
+                chosen = _first_on_day(tz, day, rules.intervals(wd), lower)
                 if chosen is not None:
                     break
-                extra.append(("noslot", day, None))
+                extra.append(no_slot(day))
             day += _DAY
         if chosen is not None:
             result = chosen
@@ -299,6 +332,14 @@ def next_allowed_moment(
         else:
             note = fact("no_preferred", day=earliest_day, preferred=tuple(sorted(preferred)),
                         days=rules.max_preference_delay_days)
+
+    # The day chosen waits for its afternoon (Monday morning avoided) when, without that rule,
+    # an earlier minute of it would have done.
+    result_day = local(result, tz).date()
+    if rules.avoids_part(result_day.weekday()) == "morning":
+        plain = _first_on_day(tz, result_day, rules.intervals(), lower)
+        if plain is not None and plain < result:
+            events.append(("part", result_day, None))
 
     return result, _explain(lower, result, tz, rules, events, note, day0)
 
@@ -330,11 +371,20 @@ def _explain(
             groups[-1].append(event)
         else:
             groups.append([event])
+    # "weekend" while the rules send on neither Saturday nor Sunday; else a skipped Saturday
+    # is only "not a sending day" of these rules
+    weekend = not rules.allowed_weekdays & {5, 6}
+    midday = time_of(rules.midday)
     for group in groups:
         kind, first, last = group[0][0], group[0][1], group[-1][1]
         if kind == "weekday":
-            code = "weekend" if all(d.weekday() >= 5 for _, d, _ in group) else "not_sending_day"
+            code = ("weekend" if weekend and all(d.weekday() >= 5 for _, d, _ in group)
+                    else "not_sending_day")
             parts.append([fact(code, first=first, last=last)])
+        elif kind == "part":
+            for _, d, _ in group:
+                code = "friday_afternoon" if d.weekday() == 4 else "monday_morning"
+                parts.append([fact(code, day=d, midday=midday)])
         elif kind == "closed":
             # Consecutive days with the same name make one run: "Monday 3 Aug-Friday 7 Aug".
             runs: list[list[tuple[str, date, str | None]]] = []

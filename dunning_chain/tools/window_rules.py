@@ -1,4 +1,5 @@
-"""The sending rules of a policy (pure, no Odoo): hours, meal blackout, weekdays, preference.
+"""The sending rules of a policy (pure, no Odoo): hours, meal blackout, weekdays, preference,
+Friday afternoons and Monday mornings.
 
 :class:`WindowRules` holds them in the customer's local time and :meth:`WindowRules.validate`
 refuses inconsistent ones; :mod:`.send_window` searches the moments they allow.  The rules are
@@ -52,7 +53,13 @@ class WindowRulesError(ValueError):
       numbers 0-6;
     * ``no_allowed_weekday``: no weekday allowed;
     * ``preferred_not_allowed`` (weekdays: sorted tuple): preferred days that are not allowed;
-    * ``delay_invalid`` (value): ``max_preference_delay_days`` is not a whole number >= 0.
+    * ``delay_invalid`` (value): ``max_preference_delay_days`` is not a whole number >= 0;
+    * ``midday_not_hour`` (value): the hour splitting morning from afternoon is not a decimal hour;
+    * ``midday_outside_window`` (midday, start, end): Friday afternoons or Monday mornings are
+      avoided but the splitting hour does not lie strictly inside the window (the switch would
+      take the whole day, or nothing);
+    * ``avoid_leaves_nothing`` (weekday: 0 or 4, midday, meal_start, meal_end): an allowed
+      Monday or Friday keeps no minute once its avoided half and the meal blackout are taken out.
     """
 
     def __init__(self, message: str, code: str, **values):
@@ -106,7 +113,9 @@ class WindowRules:
 
     Hours are decimal local hours (``9.5`` = 09:30), rounded to the minute.  Weekdays use
     Python's numbering (Monday = 0 ... Sunday = 6); any iterable is accepted and stored as a
-    frozenset.  :meth:`validate` refuses inconsistent rules with a clear :class:`ValueError`.
+    frozenset.  ``avoid_friday_afternoon`` keeps Fridays to the part of the window before
+    ``midday`` (default 12:00), ``avoid_monday_morning`` keeps Mondays to the part from
+    ``midday`` on.  :meth:`validate` refuses inconsistent rules with a clear :class:`ValueError`.
     """
 
     start: float = 9.0
@@ -116,6 +125,9 @@ class WindowRules:
     allowed_weekdays: frozenset = frozenset({0, 1, 2, 3, 4})
     preferred_weekdays: frozenset = frozenset({1, 2, 3})
     max_preference_delay_days: int = 2
+    avoid_friday_afternoon: bool = False
+    avoid_monday_morning: bool = False
+    midday: float = 12.0
 
     def __post_init__(self) -> None:
         for name in ("allowed_weekdays", "preferred_weekdays"):
@@ -199,15 +211,51 @@ class WindowRules:
             raise WindowRulesError(
                 f"max_preference_delay_days must be a whole number of days >= 0, got {delay!r}.",
                 "delay_invalid", value=delay)
+        if not _is_number(self.midday):
+            raise WindowRulesError(
+                f"The hour splitting morning from afternoon must be a decimal hour, got "
+                f"{self.midday!r}.", "midday_not_hour", value=self.midday)
+        if self.avoid_friday_afternoon or self.avoid_monday_morning:
+            midday = to_minutes(self.midday)
+            if not start < midday < end:
+                raise WindowRulesError(
+                    f"The hour splitting morning from afternoon ({_hhmm_minutes(midday)}) must lie "
+                    f"inside the window ({_hhmm_minutes(start)}-{_hhmm_minutes(end)}).",
+                    "midday_outside_window", midday=midday, start=start, end=end)
+            for weekday, avoided in ((4, self.avoid_friday_afternoon),
+                                     (0, self.avoid_monday_morning)):
+                if avoided and weekday in self.allowed_weekdays and not self.intervals(weekday):
+                    raise WindowRulesError(
+                        f"{_WEEKDAYS[weekday]} keeps no time to send: the meal blackout covers "
+                        f"what avoiding its {'afternoon' if weekday == 4 else 'morning'} leaves.",
+                        "avoid_leaves_nothing", weekday=weekday, midday=midday,
+                        meal_start=to_minutes(self.meal_start or 0),
+                        meal_end=to_minutes(self.meal_end or 0))
 
-    def intervals(self) -> tuple[tuple[int, int], ...]:
-        """Allowed local wall-clock intervals ``[from, to)`` in minutes after midnight."""
+    def intervals(self, weekday: int | None = None) -> tuple[tuple[int, int], ...]:
+        """Allowed local wall-clock intervals ``[from, to)`` in minutes after midnight; of a
+        given ``weekday`` (Monday = 0) when it says so: an avoided Friday afternoon or Monday
+        morning is taken out (without a weekday: the window of any other day)."""
         start, end = to_minutes(self.start), min(to_minutes(self.end), HARD_LIMIT_MIN)
+        if weekday == 4 and self.avoid_friday_afternoon:
+            end = min(end, to_minutes(self.midday))
+        elif weekday == 0 and self.avoid_monday_morning:
+            start = max(start, to_minutes(self.midday))
+        if start >= end:
+            return ()
         if self.meal_start is None or self.meal_end is None:
             return ((start, end),)
         meal_start, meal_end = to_minutes(self.meal_start), to_minutes(self.meal_end)
         parts = ((start, min(end, meal_start)), (max(start, meal_end), end))
         return tuple((a, b) for a, b in parts if a < b)
+
+    def avoids_part(self, weekday: int) -> str | None:
+        """``'afternoon'`` (Friday), ``'morning'`` (Monday) when that half of the day is avoided."""
+        if weekday == 4 and self.avoid_friday_afternoon:
+            return "afternoon"
+        if weekday == 0 and self.avoid_monday_morning:
+            return "morning"
+        return None
 
 
 def _is_number(value: object) -> bool:

@@ -4,6 +4,7 @@ Worked examples first (DST, half-hour zones, the date line, Spanish Christmas, T
 then hypothesis properties checked against a brute-force minute-by-minute reference.  Reasons are
 facts (a code and plain values), checked as such: the models word them.
 """
+import dataclasses
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -134,6 +135,100 @@ def test_meal_blackout_can_be_switched_off():
     rules = sw.WindowRules(meal_start=None, meal_end=None)
     result, _ = sw.next_allowed_moment(local("2026-03-04 14:10", MADRID), MADRID, rules)
     assert result == utc("2026-03-04 13:10")
+
+
+# --------------------------------------------------------------------------- worked examples: the policy's days
+
+MON_SAT = frozenset(range(6))
+MON_FRI = frozenset(range(5))
+NOON = time(12)
+
+
+def test_monday_to_saturday_sends_on_saturday():
+    # A B2C shop: Monday-Saturday all preferred. Friday 20:30 -> Saturday 09:00.
+    rules = sw.WindowRules(allowed_weekdays=MON_SAT, preferred_weekdays=MON_SAT)
+    result, why = sw.next_allowed_moment(local("2026-03-06 20:30", MADRID), MADRID, rules)
+    assert result == utc("2026-03-07 08:00")
+    assert why == [at(result, MADRID), F("after_window", **WINDOW)]
+    # Saturday 19:00 -> Monday: only Sunday skipped, and it is still the weekend
+    result, why = sw.next_allowed_moment(local("2026-03-07 19:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 08:00")
+    assert why == [at(result, MADRID), F("after_window", **WINDOW),
+                   F("not_sending_day", first=date(2026, 3, 8), last=date(2026, 3, 8))]
+
+
+def test_saturday_is_not_the_weekend_of_a_policy_sending_on_sunday():
+    rules = sw.WindowRules(allowed_weekdays={0, 1, 2, 3, 6}, preferred_weekdays={6})
+    result, why = sw.next_allowed_moment(local("2026-03-05 19:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-08 08:00")  # Thursday 19:00 -> Sunday 09:00
+    assert F("not_sending_day", first=date(2026, 3, 6), last=date(2026, 3, 7)) in why
+
+
+def test_every_weekday_preferred_sends_on_monday():
+    # A restaurant supplier: Monday to Friday all preferred. Friday 20:30 -> Monday 09:00.
+    rules = sw.WindowRules(preferred_weekdays=MON_FRI)
+    result, why = sw.next_allowed_moment(local("2026-03-06 20:30", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 08:00")
+    assert why == [at(result, MADRID), F("after_window", **WINDOW),
+                   F("weekend", first=date(2026, 3, 7), last=date(2026, 3, 8))]
+
+
+def test_friday_afternoon_avoided():
+    rules = sw.WindowRules(avoid_friday_afternoon=True)
+    assert rules.intervals(4) == ((540, 720),) and rules.intervals(3) == ((540, 840), (930, 1080))
+    # Friday 11:59 still goes; Friday 12:00 waits for Tuesday (Monday avoided: not preferred)
+    result, why = sw.next_allowed_moment(local("2026-03-06 11:59", MADRID), MADRID, rules)
+    assert why == [at(result, MADRID, "now")]
+    result, why = sw.next_allowed_moment(local("2026-03-06 12:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-10 08:00")
+    assert why == [
+        at(result, MADRID),
+        F("friday_afternoon", day=date(2026, 3, 6), midday=NOON),
+        F("weekend", first=date(2026, 3, 7), last=date(2026, 3, 8)),
+        F("avoided", first=date(2026, 3, 9), last=date(2026, 3, 9), preferred=TUE_THU),
+    ]
+    # after the window it is the window that says why
+    result, why = sw.next_allowed_moment(local("2026-03-06 18:30", MADRID), MADRID, rules)
+    assert why[1] == F("after_window", **WINDOW)
+
+
+def test_monday_morning_avoided():
+    rules = sw.WindowRules(avoid_monday_morning=True, midday=12.5, preferred_weekdays=MON_FRI)
+    assert rules.intervals(0) == ((750, 840), (930, 1080))
+    result, why = sw.next_allowed_moment(local("2026-03-09 10:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 11:30")  # Monday 12:30
+    assert why == [at(result, MADRID), F("monday_morning", day=date(2026, 3, 9), midday=time(12, 30))]
+    # from the weekend: Monday 12:30, saying both why
+    result, why = sw.next_allowed_moment(local("2026-03-07 10:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 11:30")
+    assert why == [at(result, MADRID), F("weekend", first=date(2026, 3, 7), last=date(2026, 3, 8)),
+                   F("monday_morning", day=date(2026, 3, 9), midday=time(12, 30))]
+    # in the meal blackout of a Monday afternoon the meal says why
+    result, why = sw.next_allowed_moment(local("2026-03-09 14:10", MADRID), MADRID, rules)
+    assert why == [at(result, MADRID), F("meal", start=time(14), end=time(15, 30))]
+
+
+def test_both_switches_with_the_default_preference():
+    rules = sw.WindowRules(avoid_monday_morning=True, avoid_friday_afternoon=True,
+                           max_preference_delay_days=0)
+    # Friday 13:00 -> Monday 12:00 (no preference: the first allowed moment)
+    result, why = sw.next_allowed_moment(local("2026-03-06 13:00", MADRID), MADRID, rules)
+    assert result == utc("2026-03-09 11:00")
+    assert codes(why) == ["at", "friday_afternoon", "weekend", "monday_morning", "no_preferred"]
+
+
+def test_forcing_refused_after_21_and_on_closed_days():
+    assert sw.forcing_refused(local("2026-03-07 20:59", MADRID), MADRID) == []  # a Saturday
+    assert sw.forcing_refused(local("2026-03-07 21:00", MADRID), MADRID) == [
+        F("forced_after_limit", at=local("2026-03-07 21:00", MADRID), tz=MADRID, limit=time(21))]
+    closed = madrid_closures()
+    assert sw.forcing_refused(utc("2026-12-25 09:00"), MADRID, closed) == [
+        F("forced_closed", at=local("2026-12-25 10:00", MADRID), tz=MADRID, day=date(2026, 12, 25),
+          name=closed[date(2026, 12, 25)])]
+    # New York's Thanksgiving evening is 01:30 UTC the day after: the local day counts
+    thanks = cal.public_holidays("US", years=2026)
+    refused = sw.forcing_refused(utc("2026-11-27 01:30"), NEW_YORK, thanks)
+    assert codes(refused) == ["forced_closed"] and refused[0].values["day"] == date(2026, 11, 26)
 
 
 # --------------------------------------------------------------------------- worked examples: zones
@@ -351,6 +446,27 @@ def test_window_end_at_hard_limit_is_allowed_strictly_before():
             F("preferred_not_allowed", weekdays=(5,)),
         ),
         ({"max_preference_delay_days": -1}, "max_preference_delay_days", F("delay_invalid", value=-1)),
+        ({"midday": "noon"}, "decimal hour", F("midday_not_hour", value="noon")),
+        (
+            {"avoid_friday_afternoon": True, "midday": 9.0},
+            "must lie inside the window (09:00-18:00)",
+            F("midday_outside_window", midday=540, start=540, end=1080),
+        ),
+        (
+            {"avoid_monday_morning": True, "midday": 18.0},
+            "must lie inside the window",
+            F("midday_outside_window", midday=1080, start=540, end=1080),
+        ),
+        (
+            {"avoid_friday_afternoon": True, "meal_start": 8.0, "meal_end": 12.0},
+            "Friday keeps no time to send",
+            F("avoid_leaves_nothing", weekday=4, midday=720, meal_start=480, meal_end=720),
+        ),
+        (
+            {"avoid_monday_morning": True, "meal_start": 12.0, "meal_end": 18.0},
+            "Monday keeps no time to send",
+            F("avoid_leaves_nothing", weekday=0, midday=720, meal_start=720, meal_end=1080),
+        ),
     ],
 )
 def test_invalid_rules(kwargs, words, error):
@@ -363,6 +479,12 @@ def test_default_rules_and_intervals():
     rules = sw.WindowRules()
     rules.validate()
     assert rules.intervals() == ((540, 840), (930, 1080))
+    assert all(rules.intervals(wd) == rules.intervals() for wd in range(7))  # switches off
+    # a switch on a day that is not allowed is harmless; a midday outside the window is fine
+    # while both switches are off
+    sw.WindowRules(allowed_weekdays={1, 2, 3}, preferred_weekdays=(), avoid_friday_afternoon=True,
+                   meal_start=8.0, meal_end=12.0).validate()
+    sw.WindowRules(midday=7.0).validate()
     assert sw.WindowRules(start=9.5, meal_start=None, meal_end=None).intervals() == ((570, 1080),)
     assert isinstance(sw.WindowRules(allowed_weekdays=[1, 2]).allowed_weekdays, frozenset)
 
@@ -432,6 +554,11 @@ def ref_allowed(t, tz, rules, closed):
         return False
     minute = loc.hour * 60 + loc.minute
     if not round(rules.start * 60) <= minute < round(rules.end * 60) or minute >= 21 * 60:
+        return False
+    midday = round(rules.midday * 60)
+    if rules.avoid_friday_afternoon and loc.weekday() == 4 and minute >= midday:
+        return False
+    if rules.avoid_monday_morning and loc.weekday() == 0 and minute < midday:
         return False
     if rules.meal_start is not None and round(rules.meal_start * 60) <= minute < round(rules.meal_end * 60):
         return False
@@ -610,6 +737,109 @@ def test_frequency_cap_matches_brute_force(start, offsets, cap, days):
     assert (not why) == (result == moment)
     if why:
         assert why == [F("cap", cap=cap, channel="email", days=days, contact=(result - window).date())]
+
+
+@hs.composite
+def rules_with_days(draw):
+    """Rules as a policy sets them: any sending and preferred days, either switch, a midday
+    inside the window; the meal blackout and hours as in :func:`valid_rules`."""
+    base = draw(valid_rules())
+    start, end = round(base.start * 60), round(base.end * 60)
+    assume(end - start >= 10)
+    rules = dataclasses.replace(
+        base,
+        avoid_friday_afternoon=draw(hs.booleans()),
+        avoid_monday_morning=draw(hs.booleans()),
+        midday=draw(hs.integers(start // 5 + 1, (end - 1) // 5)) * 5 / 60,
+    )
+    try:
+        rules.validate()
+    except ValueError:  # WindowRulesError: a switch and the meal blackout leave a day empty
+        assume(False)
+    return rules
+
+
+@HYPO
+@given(mz=moments_and_zones(), rules=rules_with_days(), data=hs.data())
+def test_switches_match_brute_force(mz, rules, data):
+    """The brute-force reference (minute by minute) agrees with the search for every
+    combination of days, preference and switches."""
+    moment, zone = mz
+    closed = data.draw(closed_days_near(moment))
+    result, why = sw.next_allowed_moment(moment, zone, rules, closed)
+    assert ref_allowed(result, ZoneInfo(zone), rules, closed)
+    expected = reference(moment, zone, rules, closed)
+    if expected is UNKNOWN:
+        assert result - moment >= timedelta(days=REF_DAYS - 1)
+    else:
+        assert result == expected, (result, expected, why)
+
+
+KNOWN_CODES = {
+    "now", "at", "before_window", "after_window", "meal", "meal_then_closed", "clock_change",
+    "no_slot_left", "no_slot", "weekend", "not_sending_day", "closed", "more_closed", "avoided",
+    "friday_afternoon", "monday_morning", "more", "first_allowed", "no_preferred",
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rules=rules_with_days(),
+    zone=hs.sampled_from(ZONES),
+    first=hs.dates(date(2024, 1, 1), date(2030, 12, 1)),
+    step=hs.integers(97, 420),
+    closed_offsets=hs.lists(hs.integers(0, 34), max_size=8, unique=True),
+)
+def test_a_month_of_requests_keeps_to_the_policy(rules, zone, first, step, closed_offsets):
+    """Over a simulated month (a request every ``step`` minutes), every moment returned is on a
+    sending day of the rules, before 21:00, on no closed day, inside that day's hours (Friday
+    afternoon and Monday morning left out when switched on), and on a preferred day unless
+    waiting for one would cost more than the tolerance."""
+    tz = ZoneInfo(zone)
+    closed = {first + timedelta(days=o): f"closed {o}" for o in closed_offsets}
+    anywhere = dataclasses.replace(rules, preferred_weekdays=frozenset())
+    midday = round(rules.midday * 60)
+    moment = datetime.combine(first, time())
+    while moment < datetime.combine(first, time()) + timedelta(days=31):
+        result, why = sw.next_allowed_moment(moment, zone, rules, closed)
+        loc = to_local(result, zone)
+        minute = loc.hour * 60 + loc.minute
+        assert result >= moment
+        assert loc.weekday() in rules.allowed_weekdays, why
+        assert minute < 21 * 60
+        assert loc.date() not in closed
+        assert ref_allowed(result, tz, rules, closed)
+        if rules.avoid_friday_afternoon and loc.weekday() == 4:
+            assert minute < midday
+        if rules.avoid_monday_morning and loc.weekday() == 0:
+            assert minute >= midday
+        assert set(codes(why)) <= KNOWN_CODES
+        # the preference: the earliest allowed moment, unless a preferred day comes within the
+        # tolerance; then the first moment of the first such day
+        earliest, _ = sw.next_allowed_moment(moment, zone, anywhere, closed)
+        earliest_day = to_local(earliest, zone).date()
+        if not rules.preferred_weekdays or earliest_day.weekday() in rules.preferred_weekdays:
+            assert result == earliest
+        else:
+            for days in range(1, rules.max_preference_delay_days + 1):
+                day = earliest_day + timedelta(days=days)
+                if day.weekday() not in rules.preferred_weekdays:
+                    continue
+                start = datetime.combine(day, time()).replace(tzinfo=tz)
+                first_of_day, _ = sw.next_allowed_moment(start, zone, anywhere, closed)
+                if to_local(first_of_day, zone).date() == day:
+                    assert result == first_of_day, (result, first_of_day, why)
+                    assert codes(why)[-1] != "no_preferred"
+                    break
+            else:
+                assert result == earliest, why
+                assert codes(why) == ["now"] or codes(why)[-1] == "no_preferred", why
+        # the reasons name the half days that were skipped
+        if "friday_afternoon" in codes(why):
+            assert rules.avoid_friday_afternoon
+        if "monday_morning" in codes(why):
+            assert rules.avoid_monday_morning and loc.weekday() == 0 and minute >= midday
+        moment += timedelta(minutes=step)
 
 
 def _ceil(moment):
