@@ -268,13 +268,11 @@ class TestDunningSms(DunningCommon, SMSCase):
         self.assertSMS(self.customer, MOBILE, "pending", content="José Nuñez")
 
     def test_spanish_customer_gets_the_spanish_template(self):
-        """A Spanish-speaking customer gets the template's Spanish text, its accents replaced
-        to stay GSM-7. (The shipped Spanish comes from i18n/es.po; the translation of the
-        current wording is given here the way the translator writes it.)"""
+        """The shipped templates are translated (i18n/es.po): a Spanish-speaking customer gets
+        the Spanish text, its accents replaced to stay GSM-7."""
         self.env["res.lang"].sudo()._activate_lang("es_ES")
-        self.template.with_context(lang="es_ES").body = self.template.body.replace(
-            "You owe ", "Debe ").replace(" overdue since ", " pendiente desde el ").replace(
-            "). Pay or reply: ", "). Pague aquí o responda: ").replace(" to {{ ", " a {{ ", 1)
+        self.env["ir.module.module"].sudo()._load_module_terms(
+            ["dunning_sms"], ["es_ES"], overwrite=True)
         self.customer.lang = "es_ES"
         self._invoice(self.START, amount=80.0)
         with self.mockSMSGateway():
