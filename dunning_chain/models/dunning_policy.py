@@ -4,6 +4,10 @@ from odoo.exceptions import ValidationError
 from ..tools.send_window import WindowRules
 from ..tools.window_rules import WindowRulesError
 
+#: The weekday fields of a policy, in Python's weekday order (Monday = 0): send_mon... (the days
+#: messages may reach the customer) and prefer_mon... (those used first)
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 
 class DunningPolicy(models.Model):
     """An escalation chain: the levels a customer goes through while an invoice stays unpaid."""
@@ -88,9 +92,37 @@ class DunningPolicy(models.Model):
     meal_start = fields.Float(default=14.0)
     meal_end = fields.Float(default=15.5)
     preference_delay_days = fields.Integer(
-        string="Monday/Friday Tolerance (days)", default=2,
-        help="Tuesday to Thursday are preferred. Monday or Friday is used only when waiting for "
-             "the next Tuesday-Thursday would delay the message by more than this many days.")
+        string="Preferred Day Tolerance (days)", default=2,
+        help="A sending day that is not preferred (by default Monday or Friday) is used only "
+             "when waiting for the next preferred day would delay the message by more than this "
+             "many days. 0: the first sending day, preferred or not.")
+    # The days, one Boolean per weekday and set (as Odoo's recurrences and lunch suppliers
+    # keep theirs): plain columns with plain defaults, a checkbox each in the form, nothing to
+    # ship, protect or translate as data (babel names the weekdays in every language).
+    send_mon = fields.Boolean(string="Send on Monday", default=True)
+    send_tue = fields.Boolean(string="Send on Tuesday", default=True)
+    send_wed = fields.Boolean(string="Send on Wednesday", default=True)
+    send_thu = fields.Boolean(string="Send on Thursday", default=True)
+    send_fri = fields.Boolean(string="Send on Friday", default=True)
+    send_sat = fields.Boolean(string="Send on Saturday")
+    send_sun = fields.Boolean(string="Send on Sunday")
+    prefer_mon = fields.Boolean(string="Prefer Monday")
+    prefer_tue = fields.Boolean(string="Prefer Tuesday", default=True)
+    prefer_wed = fields.Boolean(string="Prefer Wednesday", default=True)
+    prefer_thu = fields.Boolean(string="Prefer Thursday", default=True)
+    prefer_fri = fields.Boolean(string="Prefer Friday")
+    prefer_sat = fields.Boolean(string="Prefer Saturday")
+    prefer_sun = fields.Boolean(string="Prefer Sunday")
+    avoid_friday_afternoon = fields.Boolean(
+        string="Avoid Friday Afternoon",
+        help="On Fridays, send only before the hour below (customer's time zone).")
+    avoid_monday_morning = fields.Boolean(
+        string="Avoid Monday Morning",
+        help="On Mondays, send only from the hour below on (customer's time zone).")
+    midday = fields.Float(
+        string="Afternoon Starts At", default=12.0,
+        help="The hour that splits morning from afternoon for the two options above; it must "
+             "lie inside the window.")
     max_per_hour = fields.Integer(
         string="Messages per Hour (per channel)", default=200,
         # counted per company and channel over every policy of the company
@@ -122,7 +154,10 @@ class DunningPolicy(models.Model):
             policy.partner_count = groups.get(policy, 0)
 
     @api.constrains("window_start", "window_end", "meal_blackout", "meal_start", "meal_end",
-                    "preference_delay_days", "max_per_hour", "cap_email", "cap_call")
+                    "preference_delay_days", "max_per_hour", "cap_email", "cap_call",
+                    "avoid_friday_afternoon", "avoid_monday_morning", "midday",
+                    *(f"send_{key}" for key in WEEKDAY_KEYS),
+                    *(f"prefer_{key}" for key in WEEKDAY_KEYS))
     def _check_send_window(self):
         for policy in self:
             try:
@@ -134,13 +169,27 @@ class DunningPolicy(models.Model):
             if min(policy.max_per_hour, policy.cap_email, policy.cap_call) < 0:
                 raise ValidationError(self.env._("Limits cannot be negative (0 means no limit)."))
 
+    @api.onchange(*(f"send_{key}" for key in WEEKDAY_KEYS))
+    def _onchange_send_days(self):
+        """A day that is no longer a sending day is no longer preferred either."""
+        for key in WEEKDAY_KEYS:
+            if not self[f"send_{key}"] and self[f"prefer_{key}"]:
+                self[f"prefer_{key}"] = False
+
     def _dunning_window_rules(self):
         self.ensure_one()
         return WindowRules(
             start=self.window_start, end=self.window_end,
             meal_start=self.meal_start if self.meal_blackout else None,
             meal_end=self.meal_end if self.meal_blackout else None,
+            allowed_weekdays=frozenset(
+                wd for wd, key in enumerate(WEEKDAY_KEYS) if self[f"send_{key}"]),
+            preferred_weekdays=frozenset(
+                wd for wd, key in enumerate(WEEKDAY_KEYS) if self[f"prefer_{key}"]),
             max_preference_delay_days=self.preference_delay_days,
+            avoid_friday_afternoon=self.avoid_friday_afternoon,
+            avoid_monday_morning=self.avoid_monday_morning,
+            midday=self.midday,
         )
 
     def _dunning_frequency_cap(self, channel):

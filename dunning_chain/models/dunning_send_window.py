@@ -259,8 +259,8 @@ class DunningSendWindow(models.AbstractModel):
                          "meal blackout (%(start)s-%(end)s) covers the morning.", **meal)
             return _("Nothing is left to send on Mondays: the morning is avoided and the meal "
                      "blackout (%(start)s-%(end)s) covers the afternoon.", **meal)
-        # delay_invalid: the policy's "Monday/Friday Tolerance (days)"
-        return _("The Monday/Friday tolerance must be a whole number of days (0 or more), "
+        # delay_invalid: the policy's "Preferred Day Tolerance (days)"
+        return _("The preferred day tolerance must be a whole number of days (0 or more), "
                  "got %s.", repr(v["value"]))
 
     # ------------------------------------------------------------------ dates, times, weekdays

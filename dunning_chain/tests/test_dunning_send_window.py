@@ -202,3 +202,68 @@ class TestDunningSendWindow(DunningCommon):
         comm = self._plan_at("2026-12-24 18:00:00").filtered(lambda c: c.partner_id == self.madrid)
         self.assertTrue(comm.schedule_reason.startswith("Dienstag, 29. Dez. 09:00 Europe/Madrid"),
                         comm.schedule_reason)
+
+    # ------------------------------------------------------------------ the policy's days
+    def test_policy_monday_to_saturday_schedules_on_saturday(self):
+        """A B2C shop sends on Saturdays too: Friday 20:30 goes to Saturday 09:00 (Tuesday,
+        preferred, is three days away: more than the tolerance)."""
+        self.policy.send_sat = True
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-20 19:30:00")  # Friday 20:30 in Madrid
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 21, 8, 0))  # Saturday 09:00
+        self.assertTrue(comm.schedule_reason.startswith("Saturday 21 Nov 09:00 Europe/Madrid"),
+                        comm.schedule_reason)
+        with freeze_time("2026-11-21 08:00:00"):
+            self.env["dunning.send"]._dunning_send_due()
+        self.assertEqual(comm.state, "sent")
+
+    def test_policy_preferring_every_weekday_sends_on_monday(self):
+        """A restaurant supplier prefers Monday to Friday: Friday evening goes to Monday."""
+        self.policy.write({"prefer_mon": True, "prefer_fri": True})
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-20 19:30:00")  # Friday 20:30 in Madrid
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 23, 8, 0))  # Monday 09:00
+        self.assertEqual(comm.schedule_reason, (
+            "Monday 23 Nov 09:00 Europe/Madrid: after the window (09:00-18:00), "
+            "Saturday-Sunday skipped (weekend)"))
+
+    def test_friday_afternoon_and_monday_morning_avoided(self):
+        self.policy.write({"avoid_friday_afternoon": True, "avoid_monday_morning": True,
+                           "preference_delay_days": 0})
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-20 12:00:00")  # Friday 13:00 in Madrid
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 23, 11, 0))  # Monday 12:00
+        self.assertEqual(comm.schedule_reason, (
+            "Monday 23 Nov 12:00 Europe/Madrid: Friday afternoon avoided (from 12:00), "
+            "Saturday-Sunday skipped (weekend), Monday morning avoided (until 12:00); "
+            "Monday used: no preferred day (Tuesday-Thursday) within 0 days"))
+
+    def test_policy_days_validated(self):
+        """Rules that cannot be used are refused in words, whatever the combination."""
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        cases = [
+            ({"prefer_sat": True}, "Saturday is preferred but not allowed"),
+            ({f"send_{key}": False for key in days} | {f"prefer_{key}": False for key in days},
+             "At least one weekday must be allowed"),
+            ({"avoid_monday_morning": True, "midday": 8.0},
+             r"\(08:00\) must lie inside the window \(09:00-18:00\)"),
+            ({"avoid_friday_afternoon": True, "meal_start": 8.0, "meal_end": 12.0},
+             r"Nothing is left to send on Fridays"),
+        ]
+        for vals, message in cases:
+            with self.subTest(vals=vals), self.assertRaisesRegex(ValidationError, message):
+                self.policy.copy().write(vals)
+        self.policy.copy().write({"avoid_monday_morning": False, "midday": 8.0})  # unused: fine
+        policy = self.policy.copy({"send_sat": True, "prefer_sat": True, "send_mon": False,
+                                   "prefer_mon": False, "avoid_friday_afternoon": True})
+        rules = policy._dunning_window_rules()
+        self.assertEqual((rules.allowed_weekdays, rules.preferred_weekdays), ({1, 2, 3, 4, 5},
+                                                                              {1, 2, 3, 5}))
+        self.assertTrue(rules.avoid_friday_afternoon)
+
+    def test_unticking_a_sending_day_unticks_its_preference(self):
+        from odoo.tests import Form
+        with Form(self.policy) as form:
+            form.send_wed = False
+            self.assertFalse(form.prefer_wed)
+        self.assertEqual(self.policy._dunning_window_rules().preferred_weekdays, {1, 3})
