@@ -8,7 +8,7 @@
     "website": "https://github.com/dunning-chains/dunning-chains",
     "license": "LGPL-3",
     "depends": ["account", "mail", "resource", "account_qr_code_sepa"],
-    "external_dependencies": {"python": ["holidays"]},
+    "external_dependencies": {"python": ["holidays", "qrcode"]},
     "data": [
         "security/dunning_security.xml",
         "security/ir.model.access.csv",

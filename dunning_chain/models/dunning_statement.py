@@ -5,10 +5,16 @@ it from here, so they all say the same: each open invoice (and open credit note)
 date, days late, amount, the charges applied so far, the payments received since a date, totals
 and aging buckets per currency.
 """
+import base64
+import io
 from datetime import timedelta
+
+import qrcode
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
+from odoo.tools.image import image_data_uri
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
@@ -129,19 +135,52 @@ class DunningStatement(models.AbstractModel):
 
     @api.model
     def _dunning_payments_since(self, partner, company, since):
-        """Payments (and credit notes) reconciled with the customer's invoices from ``since``."""
-        partials = self.env["account.partial.reconcile"].sudo().search([
-            ("debit_move_id.move_id.commercial_partner_id", "=", partner.id),
-            ("debit_move_id.move_id.move_type", "=", "out_invoice"),
-            ("debit_move_id.move_id.company_id", "=", company.id),
-            ("max_date", ">=", since),
-        ], order="max_date, id")
+        """Payments (and credit notes) reconciled with the customer's invoices from ``since``.
+        One query on the receivable lines of the customer (they carry the commercial partner,
+        indexed), not the ORM's nested subqueries through invoices: every message reads it."""
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move.line"].flush_model(["partner_id", "company_id", "move_id"])
+        self.env.cr.execute(SQL("""
+            SELECT p.id
+              FROM account_partial_reconcile p
+              JOIN account_move_line l ON l.id = p.debit_move_id
+              JOIN account_move m ON m.id = l.move_id
+             WHERE l.partner_id = %(partner)s AND l.company_id = %(company)s
+               AND m.move_type = 'out_invoice' AND p.max_date >= %(since)s
+             ORDER BY p.max_date, p.id
+        """, partner=partner.id, company=company.id, since=since))
+        partials = self.env["account.partial.reconcile"].sudo().browse(
+            [row[0] for row in self.env.cr.fetchall()])
         return [{
             "date": partial.max_date,
             "amount": partial.debit_amount_currency,
             "currency": partial.debit_currency_id,
             "invoice": partial.debit_move_id.move_id,
         } for partial in partials]
+
+    @api.model
+    def _dunning_qr_image(self, value):
+        """A QR code of ``value`` as a PNG data URI, drawn with the ``qrcode`` library (an
+        Odoo requirement) at error correction M (what the EPC's QR guidelines ask): a few
+        milliseconds, where Odoo's barcode route (reportlab) takes about a third of a second,
+        paid twice per letter."""
+        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=4,
+                           border=2)
+        qr.add_data(value)
+        qr.make(fit=True)
+        buffer = io.BytesIO()
+        qr.make_image().save(buffer, format="PNG")
+        return image_data_uri(base64.b64encode(buffer.getvalue()))
+
+    @api.model
+    def _dunning_epc_qr(self, bank, amount, reference, currency, partner):
+        """The EPC / SEPA credit transfer QR code of a bank account for an amount, as Odoo's
+        account_qr_code_sepa would encode it (its checks and payload), drawn by
+        _dunning_qr_image; None when the account cannot take one."""
+        vals = bank._build_qr_code_vals(amount, reference, None, currency, partner,
+                                        qr_method="sct_qr", silent_errors=True)
+        params = vals and bank._get_qr_code_generation_params(**vals)
+        return self._dunning_qr_image(params["value"]) if params else None
 
     # ------------------------------------------------------------------ the PDF
     @api.model
@@ -180,8 +219,7 @@ class DunningStatement(models.AbstractModel):
         qr_reference = reference_of([row for row in statement["rows"]
                                      if row["currency"] == eur["currency"]])
         for bank in banks:
-            qr = bank.build_qr_code_base64(amount, qr_reference, None, eur["currency"],
-                                           partner, qr_method="sct_qr", silent_errors=True)
+            qr = self._dunning_epc_qr(bank, amount, qr_reference, eur["currency"], partner)
             if qr:
                 result.update(qr=qr, qr_amount=amount, qr_currency=eur["currency"],
                               qr_bank=bank, qr_reference=qr_reference)

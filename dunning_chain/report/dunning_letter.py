@@ -1,8 +1,6 @@
-import base64
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools.image import image_data_uri
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
@@ -117,8 +115,7 @@ class DunningMessage(models.AbstractModel):
         url = comm.sudo().customer_url if self._dunning_may_read_link() else False
         link_qr = False
         if url:
-            png = self.env["ir.actions.report"].barcode("QR", url, width=150, height=150)
-            link_qr = image_data_uri(base64.b64encode(png))
+            link_qr = self.env["dunning.statement"]._dunning_qr_image(url)
         return dict(payment, banks=payment["banks"][:2], due=due, url=url, link_qr=link_qr)
 
     @api.model
