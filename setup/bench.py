@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--invoices", type=int, default=2000)
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--send", action="store_true", help="also time e-mail + PDF letter")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="write a cProfile of the send to FILE (python -m pstats FILE)")
     args = parser.parse_args()
 
     import odoo
@@ -127,8 +129,16 @@ def main():
         if args.send:
             env.invalidate_all()
             cpu0, t0 = time.process_time(), time.perf_counter()
+            profiler = None
+            if args.profile:
+                import cProfile
+                profiler = cProfile.Profile()
+                profiler.enable()
             sent = env["dunning.send"].with_context(
                 allowed_company_ids=[company.id])._dunning_send_due(commit=True)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             send_wall, send_cpu = time.perf_counter() - t0, time.process_time() - cpu0
             states = dict(env["dunning.communication"]._read_group(
                 [("id", "in", comms.ids)], ["state"], ["__count"]))
