@@ -11,6 +11,7 @@
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "data/sms_template_data.xml",
+        "data/dunning_policy_data.xml",
         "views/dunning_policy_views.xml",
         "views/dunning_communication_views.xml",
     ],

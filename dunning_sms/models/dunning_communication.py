@@ -45,6 +45,53 @@ class DunningCommunication(models.Model):
                                   help="Number of SMS parts billed for this message.")
     sms_adjustments = fields.Char(string="Text Adjusted", readonly=True, copy=False,
                                   help="What was done to the text to keep it short and cheap.")
+    # what a planned SMS will be, as things stand (the record keeps what was sent)
+    sms_planned_to = fields.Char(
+        string="SMS To", compute="_compute_sms_planned",
+        help="For an SMS not sent yet: the mobile number it will go to (E.164), as the "
+             "customer's phones stand now, or why none can receive it.")
+    sms_planned_size = fields.Char(
+        string="SMS Size", compute="_compute_sms_planned",
+        help="For an SMS not sent yet: its text rendered now, with a typical customer link "
+             "(the link is issued when it leaves) and the policy's accent replacement: "
+             "encoding and number of parts (each part is billed). The text is rendered again "
+             "when it leaves.")
+
+    # ---------------------------------------------------------------- computes
+    @api.depends("channel", "state", "partner_id", "channel_config_id.sms_template_id")
+    def _compute_sms_planned(self):
+        for comm in self:
+            comm.sms_planned_to = comm.sms_planned_size = False
+            if comm.channel != "sms" or comm.state not in ("to_review", "scheduled") \
+                    or not comm.partner_id:
+                continue
+            # the number and the text as the sender builds them (as superuser: the template
+            # reads the customer link, which dunning users only may read)
+            sudo = comm.sudo()
+            _contact, check, reasons = sudo.partner_id._dunning_sms_recipient(sudo.company_id)
+            comm.sms_planned_to = check.e164 if check else self.env._(
+                "none: %s", "; ".join(reasons))
+            template = sudo.channel_config_id.sms_template_id
+            if not template or not sudo.id:
+                continue
+            try:
+                text, info, _notes = sudo._dunning_sms_text(template)
+            except UserError as exc:
+                comm.sms_planned_size = exc.args[0]
+                continue
+            if not sudo.customer_url:
+                # the link is issued when the message leaves: measure with a typical one
+                link = self.env["dunning.level.channel"]._dunning_sms_sample_url(sudo.company_id)
+                info = analyse(f"{text} {link}")
+            most = sudo.policy_id.sms_max_segments or info.segments
+            if info.segments > most:
+                comm.sms_planned_size = self.env._(
+                    "%(encoding)s, %(segments)s SMS (%(length)s chars: shortened when it leaves)",
+                    encoding=info.encoding, segments=most, length=info.length)
+            else:
+                comm.sms_planned_size = self.env._(
+                    "%(encoding)s, %(segments)s SMS (%(length)s chars)",
+                    encoding=info.encoding, segments=info.segments, length=info.length)
 
     # ---------------------------------------------------------------- the record
     @api.model
@@ -200,6 +247,75 @@ class DunningCommunication(models.Model):
 
 class DunningPlan(models.AbstractModel):
     _inherit = "dunning.plan"
+
+    # ---------------------------------------------------------------- SMS-only steps
+    @staticmethod
+    def _dunning_sms_only(level):
+        """A step whose only channel is SMS (the shipped chain's +10 SMS reminder)."""
+        channels = level.channel_ids.mapped("channel")
+        return bool(channels) and set(channels) == {"sms"}
+
+    @api.model
+    def _compute_plans(self, today=None, companies=None):
+        """A step that only sends an SMS does not apply to a customer whose phones cannot
+        receive one (like a late payers' step to a customer who pays on time): a customer
+        whose plan would reach or pass over such a step is planned again as if the chain had
+        no such step. An invoice 12 days late then gets the +7 e-mail, the +15 call follows
+        the +7 e-mail without an "earlier steps skipped" note, a broken promise gets the next
+        step that can reach the customer."""
+        plans = super()._compute_plans(today, companies)
+        if self.env.context.get("dunning_sms_customers"):
+            return plans  # the second pass below
+        sms_offsets = {}  # policy id: offsets of its SMS-only steps
+        reachable = {}
+        Level = self.env["dunning.level"].with_context(active_test=False)
+
+        def meets_sms_step(plan):
+            policy = plan.policy
+            if policy.id not in sms_offsets:
+                sms_offsets[policy.id] = [level.offset_days for level in
+                                          policy._levels_by_offset()
+                                          if self._dunning_sms_only(level)]
+            offsets = sms_offsets[policy.id]
+            if not offsets:
+                return False
+            if self._dunning_sms_only(plan.level):
+                return True
+            for entry in plan.entries:
+                c = entry.candidate
+                current = (Level.browse(c.level_id).offset_days
+                           if c.level_id and c.due_state == c.due_date else None)
+                if any((current is None or current < offset) and offset < plan.level.offset_days
+                       for offset in offsets):
+                    return True  # passed over
+            return False
+
+        def unreachable(plan):
+            key = (plan.partner.id, plan.company.id)
+            if key not in reachable:
+                reachable[key] = bool(plan.partner._dunning_sms_recipient(plan.company)[1])
+            return not reachable[key]
+
+        skip = {(plan.partner.id, plan.company.id) for plan in plans
+                if meets_sms_step(plan) and unreachable(plan)}
+        if not skip:
+            return plans
+        again = super(DunningPlan, self.with_context(dunning_sms_customers=skip))._compute_plans(
+            today, companies)
+        env = self.env
+        return [plan for plan in plans if (plan.partner.id, plan.company.id) not in skip] + [
+            plan._replace(partner=plan.partner.with_env(env), company=plan.company.with_env(env),
+                          policy=plan.policy.with_env(env), level=plan.level.with_env(env))
+            for plan in again if (plan.partner.id, plan.company.id) in skip]
+
+    @api.model
+    def _dunning_candidates(self, today, companies, *args, **kwargs):
+        """In the second pass of _compute_plans: the customers it plans again only."""
+        candidates = super()._dunning_candidates(today, companies, *args, **kwargs)
+        customers = self.env.context.get("dunning_sms_customers")
+        if customers:
+            candidates = [c for c in candidates if (c.partner_id, c.company_id) in customers]
+        return candidates
 
     @api.model
     def _dunning_timezone_for(self, partner, company, channel):

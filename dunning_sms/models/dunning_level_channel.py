@@ -45,9 +45,8 @@ class DunningLevelChannel(models.Model):
         text is rendered for each customer when the message leaves)."""
         self.ensure_one()
         company = self.level_id.policy_id.company_id or self.env.company
-        base_url = (company.get_base_url() or "https://example.com").rstrip("/")
         samples = {
-            "url": f"{base_url}/my/invoices/12345?access_token=" + "x" * 36,
+            "url": self._dunning_sms_sample_url(company),
             "amount": "12,345.67 \N{EURO SIGN}",
             "date": "31/12/2026",
             "company": company.name or "",
@@ -63,6 +62,13 @@ class DunningLevelChannel(models.Model):
             return "x" * 12
 
         return _PLACEHOLDER_RE.sub(sample, self.sms_template_id.body).replace("\u00a0", " ")
+
+    @api.model
+    def _dunning_sms_sample_url(self, company):
+        """A link as long as a typical customer link (issued when a message leaves), to
+        estimate the size of an SMS before it is sent."""
+        base_url = (company.get_base_url() or "https://example.com").rstrip("/")
+        return f"{base_url}/my/invoices/12345?access_token=" + "x" * 36
 
     @api.model
     def _dunning_channel_traits(self):

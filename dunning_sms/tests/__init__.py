@@ -1,1 +1,2 @@
 from . import test_dunning_sms
+from . import test_dunning_sms_step
