@@ -110,17 +110,23 @@ class TestDunningPortalPayTransfer(DunningPortalCommon):
         self.assertEqual(res.status_code, 200)
         self._assert_transfer(res.text, "90.50", [self._reference(euro_inv)])
         self.assertIn("o_dunning_transfer_qr", res.text)
-        # the code carries this account, exactly this amount and the invoice's reference
-        qr = self.bank_account.build_qr_code_base64(
-            90.5, self._reference(euro_inv), None, eur, self.customer, qr_method="sct_qr",
-            silent_errors=False)
+        # the code is the EPC payload of this account, exactly this amount and the invoice's
+        # reference (drawn as the statement draws it)
+        Statement = self.env["dunning.statement"]
+
+        def epc_qr(amount):
+            return Statement._dunning_epc_qr(self.bank_account, amount,
+                                             self._reference(euro_inv), eur, self.customer)
+
         shown = re.search(r'o_dunning_transfer_qr.*?src="(data:image/png;base64,[^"]+)"',
                           res.text, re.DOTALL).group(1)
-        self.assertEqual(self._qr_modules(shown), self._qr_modules(qr))
-        other = self.bank_account.build_qr_code_base64(
-            90.51, self._reference(euro_inv), None, eur, self.customer, qr_method="sct_qr",
-            silent_errors=False)
-        self.assertNotEqual(self._qr_modules(shown), self._qr_modules(other), "a cent differs")
+        self.assertEqual(self._qr_modules(shown), self._qr_modules(epc_qr(90.5)))
+        self.assertNotEqual(self._qr_modules(shown), self._qr_modules(epc_qr(90.51)),
+                            "a cent differs")
+        payload = self.bank_account._get_qr_vals(
+            "sct_qr", 90.5, eur, self.customer, self._reference(euro_inv), None)
+        self.assertIn("EUR90.5", payload)
+        self.assertIn(self._reference(euro_inv), payload)
 
     def test_no_bank_account_nor_provider_says_whom_to_contact(self):
         self.bank_account.unlink()
