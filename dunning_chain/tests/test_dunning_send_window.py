@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from odoo.exceptions import ValidationError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.dunning_chain.tools import customer_calendar, send_caps, send_window
 
@@ -267,3 +267,37 @@ class TestDunningSendWindow(DunningCommon):
             form.send_wed = False
             self.assertFalse(form.prefer_wed)
         self.assertEqual(self.policy._dunning_window_rules().preferred_weekdays, {1, 3})
+
+    # ------------------------------------------------------------------ the call task
+    def test_call_task_due_on_the_customers_day_with_its_hours(self):
+        """Tuesday 24 Nov 21:00 UTC is still Tuesday for the collector in Madrid but Wednesday
+        10:00 in Auckland: the call is due on the customer's Wednesday, between its 09:00 and
+        18:00, said in the collector's time too."""
+        collector = new_test_user(self.env, login="dun_win_collector", tz="Europe/Madrid",
+                                  groups="dunning_chain.group_dunning_user")
+        self.policy.write({"collector_id": collector.id, "meal_blackout": False})
+        auckland = self.env["res.partner"].create({
+            "name": "Kiwi Imports Ltd", "email": "ap@kiwi.example.com", "is_company": True,
+            "tz": "Pacific/Auckland",
+        })
+        self._invoice(date(2026, 11, 9), partner=auckland)
+        self._run(date(2026, 11, 24), hour=21)
+        call = self._comms(partner=auckland, channel="call")
+        self.assertEqual((call.state, call.delivery_state), ("sent", "task"), call.failure_reason)
+        activity = self.env["mail.activity"].browse(call.activity_id.id)
+        self.assertEqual(activity.user_id, collector)
+        self.assertEqual(activity.date_deadline, date(2026, 11, 25))
+        self.assertIn("Call between 09:00 and 18:00 Pacific/Auckland (21:00-06:00 your time).",
+                      str(activity.note))
+
+    def test_call_hours_in_the_same_zone_and_with_the_meal(self):
+        collector = new_test_user(self.env, login="dun_win_collector2", tz="Europe/Madrid",
+                                  groups="dunning_chain.group_dunning_user")
+        self.policy.collector_id = collector
+        self._invoice(date(2026, 11, 9), partner=self.madrid)
+        self._run(date(2026, 11, 24), hour=9)  # Tuesday 10:00 in Madrid
+        call = self._comms(partner=self.madrid, channel="call")
+        activity = self.env["mail.activity"].browse(call.activity_id.id)
+        self.assertEqual(activity.date_deadline, date(2026, 11, 24))
+        self.assertIn("Call between 09:00 and 18:00 Europe/Madrid, not 14:00-15:30.",
+                      str(activity.note))
