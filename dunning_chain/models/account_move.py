@@ -147,6 +147,22 @@ class AccountMove(models.Model):
         """Paid invoices leave the chain (a later unpaid instalment starts it over)."""
         self._dunning_set_state(dunning_level_id=None, dunning_due_date=None)
 
+    def _dunning_settled_by_payment(self):
+        """Whether a real payment settled this invoice: the last reconciliation that closed it
+        is a payment or a bank statement line (or an unreconciled payment Odoo matched to it),
+        not a credit note or a write-off (a miscellaneous entry)."""
+        self.ensure_one()
+        exchange = self.company_id.currency_exchange_journal_id
+        partials = self.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        partials = (partials.matched_credit_ids | partials.matched_debit_ids).sorted("id")
+        for partial in reversed(partials):
+            counterpart = (partial.credit_move_id | partial.debit_move_id).move_id - self
+            if not counterpart or counterpart.journal_id == exchange:
+                continue
+            return bool(counterpart.origin_payment_id or counterpart.statement_line_id)
+        return bool(self.matched_payment_ids.filtered(
+            lambda p: not p.move_id and p.state in ("in_process", "paid")))
+
     def _dunning_on_promise_kept(self):
         self.write({"dunning_promise_state": "kept", "dunning_paused_until": False})
 

@@ -341,8 +341,10 @@ class DunningPlan(models.AbstractModel):
         planning = {}
         for (partner, company), partner_moves in moves.grouped(
                 lambda m: (m.commercial_partner_id, m.company_id)).items():
+            # a real payment settled them: not a credit note, not a write-off
             paid = partner_moves.filtered(lambda m: m.payment_state != "reversed"
-                                          and m.dunning_last_date)
+                                          and m.dunning_last_date
+                                          and m._dunning_settled_by_payment())
             policy = partner._dunning_policy(company)
             template = policy.thank_you_template_id
             if paid and template:

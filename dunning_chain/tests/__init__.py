@@ -11,3 +11,4 @@ from . import test_dunning_withdraw
 from . import test_dunning_charges
 from . import test_dunning_statement
 from . import test_dunning_messages
+from . import test_dunning_payment_journey
