@@ -45,8 +45,8 @@ class DunningPortalPay(DunningPortal):
     def _dunning_transfer(partner, moves, amount):
         """How to pay these invoices (of one company and currency) by bank transfer, from the
         statement's how-to-pay (dunning.statement._dunning_statement_payment) narrowed to
-        them and to this amount: ``banks`` (the company's accounts: number, BIC, bank,
-        holder), ``amount`` (formatted), ``reference`` (the invoices' payment references, or
+        them and to this amount: ``banks`` (the company's accounts: number, whether it is an
+        IBAN, BIC, bank, holder), ``amount`` (formatted), ``reference`` (the invoices' payment references, or
         the customer's reference when they would not fit in a transfer), ``qr`` (an EPC /
         SEPA QR code as a data URI for exactly this amount in EUR, when an account allows
         it, else None)."""
@@ -63,6 +63,7 @@ class DunningPortalPay(DunningPortal):
             "company": company,
             "banks": [{
                 "number": bank.acc_number,
+                "iban": bank.acc_type == "iban",
                 "bic": bank.bank_bic,
                 "bank": bank.bank_id.name,
                 "holder": bank.acc_holder_name or company.name,
@@ -152,7 +153,8 @@ class DunningPortalPay(DunningPortal):
             invoices_data={
                 "partner": partner, "company": company, "total_amount": amount,
                 "currency": currency, "amount_residual": amount,
-                "landing_route": prefix, "transaction_route": transaction_route,
+                # back to the customer's page, which thanks them
+                "landing_route": f"{prefix}?done=paid", "transaction_route": transaction_route,
             }, **kw)
         online = bool(values["providers_sudo"] and (values["payment_methods_sudo"]
                                                     or values["tokens_sudo"]))

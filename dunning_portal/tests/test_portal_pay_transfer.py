@@ -82,6 +82,7 @@ class TestDunningPortalPayTransfer(DunningPortalCommon):
         res = self.url_open(url)
         self.assertEqual(res.status_code, 200)
         self._assert_transfer(res.text, "1,200.00", [self._reference(self.inv_old)])
+        self.assertIn("Account (IBAN)", res.text)
         self.assertNotIn("o_payment_form", res.text, "no online form without a provider")
         self.assertNotIn(self._reference(self.inv_new), res.text, "this invoice only")
         self.assertNotIn("o_dunning_transfer_qr", res.text, "dollars: no SEPA QR code")
@@ -151,9 +152,12 @@ class TestDunningPortalPayTransfer(DunningPortalCommon):
             res = self.url_open(url)
             self.assertEqual(res.status_code, 200)
             self.assertIn("o_payment_form", res.text, "Odoo's payment form")
+            self.assertIn(f'data-landing-route="{self.link}?done=paid"', res.text,
+                          "after paying, back to the customer's page")
             self.assertIn("Or pay by bank transfer", res.text)
             self.assertIn(IBAN, res.text)
             self.assertNotIn(NO_METHOD, res.text)
+        self.assertIn("Thank you for your payment", self.url_open(f"{self.link}?done=paid").text)
         # the provider takes the company's currency only: euros are paid by transfer
         eur = self.setup_other_currency("EUR")
         euro_inv = self._invoice(self.today - timedelta(days=3), 90.5, currency_id=eur.id)
