@@ -27,7 +27,18 @@ DEMO_INVOICES = [
     ("madrid", 65, 1480.00, 0.0),
     ("madrid", 100, 3120.00, 0.0),
     ("berlin", 12, 450.00, 1.0),     # paid
+    # 11-12 days: the step reached is the +10 SMS when dunning_sms is installed
+    ("newyork", 12, 1260.00, 0.0),
+    ("berlin", 11, 735.00, 0.0),
 ]
+# Odoo's demo payment provider (fake card payments, test mode) and wire transfer: installed
+# with the demo so a newcomer can pay from the customer page, never a dependency of ours (a
+# production database does not want them); the loader enables them for the demo company
+DEMO_PAYMENT_MODULES = ("payment_demo", "payment_custom")
+# (provider xml id, state): the demo provider in test mode, wire transfer enabled
+DEMO_PAYMENT_PROVIDERS = (("payment.payment_provider_demo", "test"),
+                          ("payment.payment_provider_transfer", "enabled"))
+DEMO_BANK = {"name": "CaixaBank", "bic": "CAIXESBBXXX"}  # the bank of the IBAN's code 2100
 
 
 class DunningDemo(models.AbstractModel):
@@ -37,8 +48,18 @@ class DunningDemo(models.AbstractModel):
     @api.model
     def _schedule_demo(self):
         """Called by the demo XML while the module installs. Loading a chart of accounts needs
-        the complete registry, so the demo is built from _register_hook, right after loading."""
+        the complete registry, so the demo is built from _register_hook, right after loading.
+        A demo still to build with the customer portal brings Odoo's demo and wire transfer
+        payment providers: modules marked for installation here are installed by the same
+        run (Odoo's loader loops while modules are marked), before _register_hook."""
         self.env.registry._dunning_demo_pending = True
+        if self.env.ref("dunning_chain.demo_company", raise_if_not_found=False):
+            return
+        Module = self.env["ir.module.module"]
+        if Module.search_count([("name", "=", "dunning_portal"),
+                                ("state", "in", ("installed", "to install", "to upgrade"))]):
+            Module.search([("name", "in", DEMO_PAYMENT_MODULES),
+                           ("state", "=", "uninstalled")]).button_install()
 
     def _register_hook(self):
         super()._register_hook()
@@ -75,9 +96,11 @@ class DunningDemo(models.AbstractModel):
         company.currency_id = euro
         admin = env.ref("base.user_admin")
         admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
-        env["res.partner.bank"].create({
+        bank_account = env["res.partner.bank"].create({
             "partner_id": company.partner_id.id, "acc_number": "ES91 2100 0418 4502 0005 1332",
+            "bank_id": env["res.bank"].create(DEMO_BANK).id,
         })
+        self._enable_demo_payment(company, bank_account)
 
         partners = {}
         for key, name, city, country, tz, lang, email, phone, street, zip_code, state in DEMO_CUSTOMERS:
@@ -129,6 +152,30 @@ class DunningDemo(models.AbstractModel):
             ("partner_id", "=", partners["madrid"].id), ("level_id.offset_days", "=", 60)])
         handoff.action_approve()
         handoff.action_send_now()
+
+    @api.model
+    def _enable_demo_payment(self, company, bank_account):
+        """Payments the demo company can take: its bank account on its bank journal (where
+        payments are booked and whose account wire transfer instructions give), Odoo's demo
+        provider in test mode and wire transfer enabled and published for it, when their
+        modules are installed (_schedule_demo)."""
+        env = self.env
+        journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        if journal and not journal.bank_account_id:
+            journal.bank_account_id = bank_account
+        Provider = env["payment.provider"]
+        for xmlid, state in DEMO_PAYMENT_PROVIDERS:
+            main = env.ref(xmlid, raise_if_not_found=False)
+            if not main or main.module_state != "installed":
+                continue
+            # Odoo copies the installed providers into a new company (disabled)
+            provider = Provider.search([("company_id", "=", company.id), ("code", "=", main.code),
+                                        ("module_id", "=", main.module_id.id)], limit=1)
+            provider = provider or main.copy({"company_id": company.id})
+            provider.write({"state": state, "is_published": True})
+            if main.code == "custom":
+                provider.action_recompute_pending_msg()  # wire transfer: the bank account
 
     @api.model
     def _activate_demo_languages(self, codes):
