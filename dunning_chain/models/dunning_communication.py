@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
 
+from ..tools import send_window
 from .dunning_send import batch_store
 
 STATES = [
@@ -33,13 +36,13 @@ SNAPSHOT_FIELDS = {
     "company_id", "scheduled_at", "state", "kind", "name", "currency_id", "customer_url",
     "chain_partner_id", "evidence_version", "mail_message_id", "partner_tz", "schedule_reason",
     "reason", "mail_template_id", "channel_config_id", "delivery_state", "failure_reason",
-    "activity_id", "event_ids",
+    "activity_id", "event_ids", "window_forced_by_id", "window_forced_at",
 }
 # Written by the sending code path only, never by a caller (create or write)
 SENDER_FIELDS = {
     "sent_at", "hash", "previous_hash", "chain_partner_id", "evidence_version", "subject",
     "body", "recipients", "attachment_ids", "mail_message_id", "customer_url", "event_ids",
-    "delivery_state", "activity_id", "charge_ids",
+    "delivery_state", "activity_id", "charge_ids", "window_forced_by_id", "window_forced_at",
 }
 PLANNING_STATES = ("to_review", "scheduled")
 # After sending, these changes are learnt facts: each one is appended to the record's events
@@ -118,6 +121,12 @@ class DunningCommunication(models.Model):
         copy=False, tracking=True,
         help="Certified letters and burofax: the postal tracking / proof-of-delivery reference.")
     activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
+    window_forced_by_id = fields.Many2one(
+        "res.users", string="Sent Outside the Window By", readonly=True, copy=False,
+        help="The dunning manager who had this message sent outside the policy's send window "
+             "(Send Anyway). Written by sending only, and sealed with the record.")
+    window_forced_at = fields.Datetime(
+        string="Sent Outside the Window At", readonly=True, copy=False)
     customer_url = fields.Char(
         string="Customer Link", readonly=True, copy=False,
         groups="dunning_chain.group_dunning_user",
@@ -287,11 +296,99 @@ class DunningCommunication(models.Model):
         return True
 
     def action_send_now(self):
-        """Send the selected scheduled communications now (skipping the planned moment)."""
+        """Send the selected scheduled communications now (skipping the planned moment). The
+        sender checks the window again: a message outside it is moved, not sent. Returns a
+        notification saying what left, what was moved (where to and why) and what did not."""
         self.check_access("write")  # whatever is selected: the rights decide, not the state
-        self.env["dunning.send"]._dunning_send_batch(self.filtered(lambda c: c.state == "scheduled"))
-        self.env["dunning.charge"]._dunning_book()
-        return True
+        return self._dunning_send_and_report(title=self.env._("Send Now"))
+
+    def action_send_anyway(self):
+        """Dunning managers: send the selected scheduled communications now, even outside the
+        policy's send window (not at or after 21:00, nor on a closed day, in the customer's
+        time). The record keeps who forced it and when; the chatter says so.
+
+        Public, hence callable over RPC by anyone: the group is checked here, and the bypass
+        lives on the database cursor (``dunning.send._dunning_recheck_window``), out of reach
+        of a context key."""
+        if not self.env.user.has_group("dunning_chain.group_dunning_manager"):
+            raise AccessError(self.env._(
+                "Only dunning managers send a message outside its send window."))
+        self.check_access("write")
+        todo = self.filtered(lambda c: c.state == "scheduled")
+        if not todo:
+            raise UserError(self.env._("Only scheduled communications can be sent."))
+        now = fields.Datetime.now().replace(microsecond=0)
+        words = self.env["dunning.send.window"]
+        refused = []
+        for comm in todo:
+            tz, _source = self.env["dunning.plan"]._dunning_timezone_for(
+                comm.partner_id, comm.company_id, comm.channel)
+            closed = comm.partner_id._dunning_closed_days(
+                comm.company_id, now.date() - timedelta(days=1), now.date() + timedelta(days=1))
+            facts = send_window.forcing_refused(now, tz, closed)
+            if facts:
+                refused.append(self.env._("%(name)s: %(why)s", name=comm.name,
+                                          why=words._dunning_words(facts)))
+        if refused:
+            raise UserError(self.env._(
+                "Not sent: outside the send window, a message may still not leave at or after "
+                "21:00 or on a closed day in the customer's time.\n%s", "\n".join(refused)))
+        bypass = batch_store(self.env.cr).setdefault("dunning_window_bypass", {})
+        bypass.update(dict.fromkeys(todo.ids, self.env.uid))
+        try:
+            return self._dunning_send_and_report(title=self.env._("Send Anyway"))
+        finally:
+            for comm_id in todo.ids:
+                bypass.pop(comm_id, None)
+
+    def _dunning_send_and_report(self, title):
+        """Send the scheduled ones of these communications now and say what happened, in a
+        notification (the user's language): what left, what the send window moved (to when
+        and why), what failed or was cancelled, what was not scheduled."""
+        todo = self.filtered(lambda c: c.state == "scheduled")
+        store = batch_store(self.env.cr)
+        moved = store["dunning_window_moved"] = {}
+        try:
+            self.env["dunning.send"]._dunning_send_batch(todo)
+            self.env["dunning.charge"]._dunning_book()
+        finally:
+            store.pop("dunning_window_moved", None)
+        words = self.env["dunning.send.window"]
+        states = dict(self._fields["state"]._description_selection(self.env))
+        lines, level = [], 0  # 0: all sent, 1: something did not leave, 2: something failed
+        for comm in self:
+            if comm.id in moved:
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s moved to %(when)s", name=comm.name,
+                                        when=words._dunning_words(moved[comm.id])))
+            elif comm not in todo:
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s not sent: it is %(state)s, not scheduled",
+                                        name=comm.name, state=states[comm.state]))
+            elif comm.state == "sent" and comm.window_forced_by_id:
+                lines.append(self.env._("%s sent outside the send window", comm.name))
+            elif comm.state == "sent":
+                lines.append(self.env._("%s sent", comm.name))
+            elif comm.state == "failed":
+                level = 2
+                lines.append(self.env._("%(name)s failed: %(reason)s", name=comm.name,
+                                        reason=comm.failure_reason or ""))
+            elif comm.state == "cancelled":
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s cancelled: %(reason)s", name=comm.name,
+                                        reason=comm.failure_reason or ""))
+            else:  # still scheduled and not moved: locked by another run, which sends it
+                level = max(level, 1)
+                lines.append(self.env._("%s not sent now: another run is sending it", comm.name))
+        worst = ("success", "warning", "danger")[level]
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": worst,
+            "title": title,
+            "message": "\n".join(lines),
+            "sticky": worst != "success",
+            "className": "text-prewrap",
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+        }}
 
     def action_mark_posted(self):
         """The letter was printed and posted (an event of the record)."""
@@ -351,6 +448,11 @@ class DunningCommunication(models.Model):
                        amount=format_amount(self.env, self.amount_total, self.currency_id)),
             link,
         )
+        if self.window_forced_by_id:
+            forced = self.env._("Sent outside the send window at the request of %s.",
+                                self.window_forced_by_id.name)
+            body += Markup("<p>%s</p>") % forced
+            self.message_post(body=Markup("<p>%s</p>") % forced, subtype_xmlid="mail.mt_note")
         notes = batch_store(self.env.cr).get("dunning_chatter_notes")
         if notes is not None:  # written together at the end of the batch
             notes.append((self.partner_id.id, self.invoice_ids.ids, body, self.attachment_ids.ids))

@@ -89,6 +89,7 @@ class DunningEvidence(models.AbstractModel):
             "attachments": sorted(self.attachment_ids.mapped("checksum")),
             "previous": self.previous_hash or "",
             **self._dunning_snapshot_charges(),
+            **self._dunning_snapshot_forced(),
         }
 
     def _dunning_snapshot_charges(self):
@@ -100,6 +101,14 @@ class DunningEvidence(models.AbstractModel):
         return {"charges": [[c.move_id.id, c.kind, c.currency_id.name, c.amount,
                              str(c.date_from or ""), str(c.date_to or ""), c.formula or ""]
                             for c in charges]}
+
+    def _dunning_snapshot_forced(self):
+        """Who had the message sent outside the send window, and when (only when someone did,
+        so that records sealed before Send Anyway existed keep their seal)."""
+        if not self.window_forced_by_id:
+            return {}
+        return {"forced": [self.window_forced_by_id.id,
+                           fields.Datetime.to_string(self.window_forced_at)]}
 
     def _dunning_legacy_hash(self):
         """The unkeyed seal of records sent before keyed seals (version 1)."""

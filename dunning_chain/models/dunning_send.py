@@ -191,20 +191,37 @@ class DunningSend(models.AbstractModel):
     def _dunning_recheck_window(self, comm, cache=None):
         """At send time the window is checked again: a message planned for 17:55 and reached at
         18:20 (a slow run, a Send Now at night) is moved to the next allowed moment, not sent.
-        Returns True when it was moved."""
+        Returns True when it was moved.
+
+        A dunning manager's *Send Anyway* (``dunning.communication.action_send_anyway``) puts
+        the communication in the cursor's ``dunning_window_bypass`` (out of reach of any value
+        or context key a caller sends): it then leaves outside the window, unless it is 21:00 or
+        later or a closed day for the customer, and the record keeps who forced it and when
+        (sealed with it). The facts of a move are kept for *Send Now*'s answer when it asks
+        (``dunning_window_moved``)."""
         now = fields.Datetime.now().replace(microsecond=0)
         partner, company, policy = comm.partner_id, comm.company_id, comm.policy_id
         tz, _source = self.env["dunning.plan"]._dunning_timezone_for(partner, company,
                                                                       comm.channel)
-        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
-                                              cache)
+        # from the day before: the customer's local date may still be yesterday's in UTC
+        closed = partner._dunning_closed_days(company, now.date() - timedelta(days=1),
+                                              now.date() + timedelta(days=400), cache)
+        store = batch_store(self.env.cr)
+        forced_by = store.get("dunning_window_bypass", {}).get(comm.id)
         try:
             slot, facts = send_window.next_allowed_moment(now, tz, policy._dunning_window_rules(),
                                                           closed)
         except ValueError:  # rules that fit no moment: nothing to move it to, as before
-            return False
+            slot, facts = now, []
         if slot <= now + timedelta(minutes=1):
+            if comm.window_forced_by_id:  # forced once (then failed, retried): not this time
+                comm._dunning_sys_write({"window_forced_by_id": False, "window_forced_at": False})
             return False
+        if forced_by and not send_window.forcing_refused(now, tz, closed):
+            comm._dunning_sys_write({"window_forced_by_id": forced_by, "window_forced_at": now})
+            return False
+        if store.get("dunning_window_moved") is not None:
+            store["dunning_window_moved"][comm.id] = facts
         words = self.env["dunning.send.window"]
         lang = words._dunning_lang(partner)
         comm._dunning_sys_write({

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.service import model as rpc
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.dunning_chain.tools import customer_calendar, send_caps, send_window
@@ -301,3 +302,100 @@ class TestDunningSendWindow(DunningCommon):
         self.assertEqual(activity.date_deadline, date(2026, 11, 24))
         self.assertIn("Call between 09:00 and 18:00 Europe/Madrid, not 14:00-15:30.",
                       str(activity.note))
+
+    # ------------------------------------------------------------------ Send Now, Send Anyway
+    def _rpc(self, user, method, comms, context=None):
+        """As XML-RPC / JSON-RPC calls it: odoo.service.model's dispatch, as that user."""
+        self.env.flush_all()
+        env = self.env(user=user.id, context={})
+        kwargs = {"context": context} if context else {}
+        result = rpc.call_kw(env["dunning.communication"], method, [comms.ids], kwargs)
+        env.flush_all()
+        return result
+
+    def _planned_tuesday(self):
+        """A message planned on Friday evening for Tuesday 24 Nov 09:00 (Madrid)."""
+        self._invoice(date(2026, 11, 13), partner=self.madrid)
+        comm = self._plan_at("2026-11-20 19:30:00")
+        self.assertEqual((comm.state, comm.scheduled_at), ("scheduled", datetime(2026, 11, 24, 8)))
+        return comm
+
+    def test_send_now_outside_the_window_says_why_and_keeps_it_scheduled(self):
+        comm = self._planned_tuesday()
+        user = new_test_user(self.env, login="dun_win_user",
+                             groups="dunning_chain.group_dunning_user")
+        with freeze_time("2026-11-24 17:20:00"):  # Tuesday 18:20 in Madrid
+            action = self._rpc(user, "action_send_now", comm,
+                               context={"dunning_window_bypass": True, "force_send": True})
+        self.assertEqual((action["type"], action["tag"]),
+                         ("ir.actions.client", "display_notification"))
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(action["params"]["message"], (
+            f"{comm.name} moved to Wednesday 25 Nov 09:00 Europe/Madrid: after the window "
+            "(09:00-18:00)"))
+        self.assertEqual(comm.state, "scheduled")
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 25, 8, 0))
+        self.assertFalse(comm.window_forced_by_id)
+        # inside the window it leaves, and says so
+        with freeze_time("2026-11-25 08:00:00"):
+            action = self._rpc(user, "action_send_now", comm)
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(action["params"]["message"], f"{comm.name} sent")
+        self.assertEqual(action["params"]["type"], "success")
+
+    def test_send_anyway_by_a_manager_sends_and_is_recorded(self):
+        comm = self._planned_tuesday()
+        manager = new_test_user(self.env, login="dun_win_manager", name="Marta Manager",
+                                groups="dunning_chain.group_dunning_manager")
+        with freeze_time("2026-11-21 09:00:00"):  # Saturday 10:00 in Madrid
+            action = self._rpc(manager, "action_send_anyway", comm)
+        self.assertEqual(comm.state, "sent", comm.failure_reason)
+        self.assertEqual(comm.sent_at, datetime(2026, 11, 21, 9, 0))
+        self.assertEqual(comm.window_forced_by_id, manager)
+        self.assertEqual(comm.window_forced_at, datetime(2026, 11, 21, 9, 0))
+        self.assertEqual(action["params"]["message"], f"{comm.name} sent outside the send window")
+        sentence = "Sent outside the send window at the request of Marta Manager."
+        self.assertIn(sentence, "".join(comm.message_ids.mapped("body")))
+        self.assertIn(sentence, "".join(self.madrid.message_ids.mapped("body")))
+        # sealed with the record: the record verifies, and erasing who forced it shows
+        self.assertIn("forced", comm._dunning_snapshot())
+        keys = self.env["dunning.evidence"]._dunning_chain_keys(comm)
+        self.assertFalse(self.env["dunning.evidence"]._dunning_verify(keys))
+        self.env.cr.execute("UPDATE dunning_communication SET window_forced_by_id = NULL "
+                            "WHERE id = %s", [comm.id])
+        self.env.invalidate_all()
+        problems = self.env["dunning.evidence"]._dunning_verify(keys)
+        self.assertEqual([code for _comm, code, _text in problems], ["content_changed"])
+
+    def test_send_anyway_is_for_managers_only(self):
+        comm = self._planned_tuesday()
+        user = new_test_user(self.env, login="dun_win_user2",
+                             groups="dunning_chain.group_dunning_user")
+        with freeze_time("2026-11-21 09:00:00"):  # Saturday 10:00 in Madrid
+            with self.assertRaises(AccessError):
+                self._rpc(user, "action_send_anyway", comm)
+            # no context key opens the window: Send Now moves it, never forces it
+            self._rpc(user, "action_send_now", comm, context={
+                "dunning_window_bypass": {comm.id: user.id}, "dunning_force": True})
+            self.assertEqual(comm.state, "scheduled")
+            # nor can anyone write who forced it
+            with self.assertRaises(UserError):
+                self.env(user=user.id)["dunning.communication"].browse(comm.id).write(
+                    {"window_forced_by_id": user.id})
+        self.assertFalse(comm.window_forced_by_id)
+        self.assertEqual(comm.scheduled_at, datetime(2026, 11, 24, 8, 0))
+
+    def test_send_anyway_refused_after_21_and_on_a_public_holiday(self):
+        comm = self._planned_tuesday()
+        manager = new_test_user(self.env, login="dun_win_manager2",
+                                groups="dunning_chain.group_dunning_manager")
+        with freeze_time("2026-11-21 20:30:00"):  # Saturday 21:30 in Madrid
+            with self.assertRaisesRegex(UserError, "it is 21:30 in Europe/Madrid: nothing is "
+                                                   "sent at or after 21:00"):
+                self._rpc(manager, "action_send_anyway", comm)
+        self.assertEqual((comm.state, comm.window_forced_by_id.id), ("scheduled", False))
+        with freeze_time("2026-12-08 10:00:00"):  # Tuesday 8 Dec: a public holiday in Spain
+            with self.assertRaisesRegex(UserError, "it is Tuesday 8 Dec in Europe/Madrid, a "
+                                                   "closed day"):
+                self._rpc(manager, "action_send_anyway", comm)
+        self.assertEqual(comm.state, "scheduled")
