@@ -13,6 +13,7 @@
         "security/dunning_security.xml",
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
+        "data/mail_template_payment_data.xml",
         "data/dunning_charge_data.xml",
         "data/dunning_policy_data.xml",
         "data/ir_cron_data.xml",

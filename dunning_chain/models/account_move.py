@@ -13,6 +13,10 @@ OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # Changes after which an invoice may have to leave the messages planned for it
 WITHDRAW_TRIGGERS = {"dunning_excluded", "dunning_dispute_state", "dunning_promise_state",
                      "dunning_paused_until"}
+# A failed-payment episode is over (paid, or its last step is behind it)
+END_OF_EPISODE = {"dunning_payment_failed_at": None, "dunning_payment_failed_reason": None,
+                  "dunning_payment_failed_level_id": None, "dunning_payment_retried_at": None}
+RETURNED_ACTIVITY = "mail.mail_activity_data_todo"
 
 
 class AccountMove(models.Model):
@@ -32,6 +36,30 @@ class AccountMove(models.Model):
         string="Remind at Once", compute="_compute_dunning_state",
         help="A commitment of the customer was not kept (e.g. a missed instalment of an agreed "
              "payment plan): the next reminder goes at once, saying why.")
+    dunning_payment_failed_at = fields.Datetime(
+        string="Online Payment Failed On", compute="_compute_dunning_state",
+        help="An online payment of this invoice did not go through: the company's "
+             "failed-payment policy follows it from then (a notice at once, a retry reminder), "
+             "then the invoice rejoins its chain where it stood. A payment ends it.")
+    dunning_payment_failed_reason = fields.Char(
+        string="Why It Failed", compute="_compute_dunning_state",
+        help="What the payment provider said.")
+    dunning_payment_failed_level_id = fields.Many2one(
+        "dunning.level", string="Failed-Payment Step", compute="_compute_dunning_state",
+        help="The last step of the failed-payment policy planned for this invoice.")
+    dunning_payment_retried_at = fields.Datetime(
+        string="Charge Retried On", compute="_compute_dunning_state",
+        help="When the saved payment method was charged again automatically in this "
+             "failed-payment episode (once per episode).")
+    dunning_paid_at = fields.Datetime(
+        string="Paid (Chain Left)", compute="_compute_dunning_state",
+        help="When the run found this invoice paid by a payment and took it out of the chain; "
+             "should the payment come back (a returned direct debit, a charge-back), the "
+             "invoice goes back to the level it had.")
+    dunning_thanked_on = fields.Date(
+        string="Thanked On", compute="_compute_dunning_thanked_on",
+        help="The day (customer's time) the last 'payment received' message covering this "
+             "invoice was sent.")
     dunning_excluded = fields.Boolean(
         string="Excluded from Dunning", copy=False, tracking=True,
         help="Never remind the customer of this invoice.")
@@ -86,16 +114,39 @@ class AccountMove(models.Model):
         rows = {}
         if ids:
             self.env.cr.execute(SQL(
-                """SELECT move_id, level_id, due_date, last_date, remind_reason
+                """SELECT move_id, level_id, due_date, last_date, remind_reason,
+                          payment_failed_at, payment_failed_reason, payment_failed_level_id,
+                          paid_at, payment_retried_at
                      FROM dunning_move_state WHERE move_id = ANY(%s)""", ids))
             rows = {row[0]: row for row in self.env.cr.fetchall()}
         Level = self.env["dunning.level"]
         for move in self:
-            row = rows.get(move._origin.id) or (None, None, False, False, False)
+            row = rows.get(move._origin.id) or (None, None, False, False, False, False, False,
+                                                None, False, False)
             move.dunning_level_id = Level.browse(row[1])
             move.dunning_due_date = row[2]
             move.dunning_last_date = row[3]
             move.dunning_remind_reason = row[4]
+            move.dunning_payment_failed_at = row[5]
+            move.dunning_payment_failed_reason = row[6]
+            move.dunning_payment_failed_level_id = Level.browse(row[7])
+            move.dunning_paid_at = row[8]
+            move.dunning_payment_retried_at = row[9]
+
+    def _compute_dunning_thanked_on(self):
+        lines = self.env["dunning.communication.line"].sudo().search([
+            ("move_id", "in", self._origin.ids), ("communication_id.kind", "=", "thanks"),
+            ("communication_id.state", "=", "sent")])
+        last = {}
+        for line in lines:
+            comm = line.communication_id
+            if line.move_id.id not in last or last[line.move_id.id].sent_at < comm.sent_at:
+                last[line.move_id.id] = comm
+        for move in self:
+            comm = last.get(move._origin.id)
+            move.dunning_thanked_on = comm and fields.Datetime.context_timestamp(
+                comm.with_context(tz=comm.partner_tz or comm.partner_id.tz or "UTC"),
+                comm.sent_at).date()
 
     def _search_dunning_level_id(self, operator, value):
         with_state = self.env["dunning.move.state"]._search([("level_id", operator, value)])
@@ -144,8 +195,17 @@ class AccountMove(models.Model):
                             ("payment_state", "in", ("paid", "in_payment", "reversed"))])
 
     def _dunning_on_paid(self):
-        """Paid invoices leave the chain (a later unpaid instalment starts it over)."""
-        self._dunning_set_state(dunning_level_id=None, dunning_due_date=None)
+        """Paid invoices leave the chain (a later unpaid instalment starts it over) and end any
+        failed-payment episode. Those a payment settled keep where they stood aside
+        (dunning.move.state._dunning_park): should the payment come back, they go back there
+        (_dunning_on_payment_returned)."""
+        by_payment = self.filtered(lambda m: m.payment_state in ("paid", "in_payment")
+                                   and m._dunning_settled_by_payment())
+        if by_payment:
+            self.env["dunning.move.state"]._dunning_park(by_payment.ids, fields.Datetime.now())
+        self._dunning_set_state(dunning_level_id=None, dunning_due_date=None,
+                                **END_OF_EPISODE)
+        self.invalidate_recordset(["dunning_paid_at"])
 
     def _dunning_settled_by_payment(self):
         """Whether a real payment settled this invoice: the last reconciliation that closed it
@@ -182,6 +242,104 @@ class AccountMove(models.Model):
         saying why."""
         self._dunning_set_state(dunning_remind_reason=reason)
 
+    # ------------------------------------------------------------------ the payment journey
+    def _dunning_on_payment_failed(self, reason, transaction=None):
+        """An online payment of these invoices did not go through (called by dunning_portal's
+        transaction hook: error or cancelled). Those the chain may remind now start a
+        failed-payment episode: the company's failed-payment policy follows them from this
+        moment (its first step, "the payment did not go through", at once in the send window;
+        a retry reminder after some days), then they rejoin their chain where they stood.
+        A failure during an episode only updates the reason. Every invoice gets a note.
+        Returns the invoices whose episode started now."""
+        reason = (reason or "").strip()[:500]
+        now = fields.Datetime.now()
+        started = ongoing = self.browse()
+        for move in self.filtered(lambda m: m._dunning_is_open()):
+            if move.dunning_payment_failed_at:
+                ongoing |= move
+            elif (not move._dunning_blocked_reason()
+                  and move.company_id._dunning_failed_policy()
+                  and not move.commercial_partner_id.with_company(
+                      move.company_id).dunning_excluded):
+                started |= move
+        started._dunning_set_state(dunning_payment_failed_at=now,
+                                   dunning_payment_failed_reason=reason or None,
+                                   dunning_payment_failed_level_id=None,
+                                   dunning_payment_retried_at=None)
+        if started:
+            # their chain waits for the failed-payment steps: out of its planned messages
+            planned = self.env["dunning.communication"].sudo().search([
+                ("line_ids.move_id", "in", started.ids), ("kind", "=", "reminder"),
+                ("state", "in", ("to_review", "scheduled")), ("policy_id.kind", "=", "overdue"),
+                ("level_id.count_from", "=", "due")])
+            started._dunning_withdraw_planned(planned, reason=self.env._(
+                "online payment did not go through: the failed-payment steps come first"))
+        if reason:
+            ongoing._dunning_set_state(dunning_payment_failed_reason=reason)
+        what = transaction.reference if transaction else self.env._("an online payment")
+        for move in self:
+            if move in started:
+                then = self.env._("the failed-payment steps follow (%s).",
+                                  move.company_id._dunning_failed_policy().name)
+            elif move in ongoing:
+                then = self.env._("the failed-payment steps already under way go on.")
+            else:
+                then = self.env._("nothing is sent for it (%s).",
+                                  move._dunning_blocked_reason() or self.env._("not followed"))
+            move._message_log(body=self.env._(
+                "Online payment %(tx)s did not go through%(why)s: %(then)s", tx=what,
+                why=f" ({reason})" if reason else "", then=then))
+        if started:
+            # the run plans the notice at once (then sends it when the window allows)
+            cron = self.env.ref("dunning_chain.ir_cron_dunning_run", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
+        return started
+
+    def _dunning_on_payment_received(self, transaction=None):
+        """A payment of these invoices went through (an online transaction done): a
+        failed-payment episode ends (the run thanks the customer once the invoice is paid)."""
+        in_episode = self.filtered("dunning_payment_failed_at")
+        in_episode._dunning_set_state(**END_OF_EPISODE)
+        for move in in_episode:
+            move._message_log(body=self.env._(
+                "Payment %s went through: the failed-payment steps stop.",
+                transaction.reference if transaction else ""))
+        return in_episode
+
+    def _dunning_on_payment_returned(self):
+        """A payment of these invoices came back after they were found paid (a returned SEPA
+        direct debit, a charge-back: the payment's entry reversed or unreconciled). They go
+        back to the level they had when paid; the customer is told, the message referring to
+        the thank-you they received for it, if any; the collector gets an activity. Returns
+        the returned-payment messages planned."""
+        returned = self.browse(self.env["dunning.move.state"]._dunning_unpark(self.ids))
+        returned.invalidate_recordset(["dunning_level_id", "dunning_due_date", "dunning_paid_at"])
+        if not returned:
+            return self.env["dunning.communication"]
+        # a thank-you not sent yet would now say the opposite of the truth
+        Line = self.env["dunning.communication.line"].sudo()
+        thanks = Line.search([("move_id", "in", returned.ids),
+                              ("communication_id.state", "in", ("to_review", "scheduled")),
+                              ("communication_id.kind", "=", "thanks")])
+        for comm, lines in thanks.grouped("communication_id").items():
+            lines.unlink()
+            if not comm.line_ids:
+                comm._dunning_sys_write({"state": "cancelled", "failure_reason": self.env._(
+                    "The payment came back before the thank-you left.")})
+        for move in returned:
+            thanked = move.dunning_thanked_on
+            note = self.env._(
+                "The payment of this invoice came back (returned or charged back): it is unpaid "
+                "again and back at level %(level)s. %(thanks)s", level=move.dunning_level_id.name,
+                thanks=self.env._("The customer was thanked for it on %s: the message says it "
+                                  "was returned.", thanked) if thanked else "")
+            move._message_log(body=note)
+            move.activity_schedule(
+                RETURNED_ACTIVITY, user_id=move._dunning_responsible().id,
+                summary=self.env._("Payment returned: %s", move.name), note=note)
+        return self.env["dunning.plan"]._dunning_plan_returned(returned)
+
     def _dunning_blocked_reason(self):
         """Why this invoice may not be reminded now, in words, or an empty string."""
         self.ensure_one()
@@ -199,7 +357,7 @@ class AccountMove(models.Model):
             return self.env._("reminders paused until %s", self.dunning_paused_until)
         return ""
 
-    def _dunning_withdraw_planned(self, comms=None):
+    def _dunning_withdraw_planned(self, comms=None, reason=None):
         """Take these invoices out of every planned, not yet sent reminder (or of ``comms``):
         their lines leave it, a message left with no invoice is cancelled with the reason,
         a debt summary goes out later without them. The invoices go back to the level they
@@ -210,7 +368,7 @@ class AccountMove(models.Model):
                              ("communication_id.kind", "=", "reminder")])
         if comms is not None:
             lines = lines.filtered(lambda line: line.communication_id in comms)
-        reasons = {move: move._dunning_blocked_reason() for move in lines.move_id}
+        reasons = {move: reason or move._dunning_blocked_reason() for move in lines.move_id}
         withdrawn = lines.communication_id
         for comm, comm_lines in lines.grouped("communication_id").items():
             why = "; ".join(f"{move.name}: {reasons[move]}" for move in comm_lines.move_id)

@@ -11,12 +11,27 @@ class DunningLevel(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
+    active = fields.Boolean(
+        default=True,
+        help="An archived level is skipped by the run (e.g. the optional 'invoice issued' step "
+             "of the default chain, off until switched on).")
     policy_id = fields.Many2one("dunning.policy", required=True, ondelete="cascade", index=True)
+    policy_kind = fields.Selection(related="policy_id.kind")
     company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    count_from = fields.Selection(
+        [("due", "Due date"), ("invoice", "Invoice date")],
+        string="Counts From", default="due", required=True,
+        help="Due date: a step of the chain of overdue invoices (the invoice reaches it and "
+             "goes on to the next). Invoice date: a one-off message per invoice on its day "
+             "(e.g. 'invoice issued' on the day the invoice is posted), sent once, that does "
+             "not move the invoice in the chain. The levels of a failed-payment policy count "
+             "from the failure.")
     offset_days = fields.Integer(
-        string="Days from Due Date", required=True,
-        help="Negative: before the invoice falls due (a friendly notice); 0: on the due date; "
-             "positive: days overdue.",
+        string="Days", required=True,
+        help="Days from the date the level counts from. From the due date: negative before the "
+             "invoice falls due (a friendly notice), 0 on the due date, positive days overdue. "
+             "From the invoice date: 0 on the invoice date. In a failed-payment policy: days "
+             "after the failure (0: at once).",
     )
     channel_ids = fields.One2many("dunning.level.channel", "level_id", string="Channels", copy=True)
     channel_summary = fields.Char(compute="_compute_channel_summary", string="Channel(s)")
@@ -52,14 +67,30 @@ class DunningLevel(models.Model):
     company_currency_id = fields.Many2one("res.currency", compute="_compute_company_currency_id")
 
     _offset_policy_uniq = models.Constraint(
-        "UNIQUE(policy_id, offset_days)",
-        "Two levels of the same policy cannot have the same number of days.",
+        "UNIQUE(policy_id, count_from, offset_days)",
+        "Two levels of the same policy cannot count the same number of days from the same date.",
     )
 
     @api.depends("company_id")
     def _compute_company_currency_id(self):
         for level in self:
             level.company_currency_id = (level.company_id or self.env.company).currency_id
+
+    @api.constrains("count_from", "offset_days", "policy_id")
+    def _check_count_from(self):
+        for level in self:
+            if level.policy_id.kind == "failed_payment" and level.count_from != "due":
+                raise ValidationError(self.env._(
+                    "The levels of a failed-payment policy count from the failure: level '%s' "
+                    "cannot count from the invoice date.", level.name))
+            if level.policy_id.kind == "failed_payment" and level.offset_days < 0:
+                raise ValidationError(self.env._(
+                    "The steps of a failed-payment policy come after the failure (0: at once): "
+                    "level '%s' cannot come before it.", level.name))
+            if level.count_from == "invoice" and level.offset_days < 0:
+                raise ValidationError(self.env._(
+                    "Level '%s' counts from the invoice date: it cannot come before it.",
+                    level.name))
 
     @api.constrains("charge_fee", "charge_percent")
     def _check_charges(self):
@@ -88,10 +119,16 @@ class DunningLevel(models.Model):
         for level in self:
             level.channel_summary = ", ".join(labels.get(c.channel, c.channel) for c in level.channel_ids)
 
-    @api.depends("name", "offset_days")
+    @api.depends("name", "offset_days", "count_from", "policy_id.kind")
     def _compute_display_name(self):
         for level in self:
-            if level.offset_days < 0:
+            if level.policy_id.kind == "failed_payment":
+                when = (self.env._("+%s days after the failure", level.offset_days)
+                        if level.offset_days else self.env._("at once"))
+            elif level.count_from == "invoice":
+                when = (self.env._("+%s days after the invoice date", level.offset_days)
+                        if level.offset_days else self.env._("on the invoice date"))
+            elif level.offset_days < 0:
                 when = self.env._("%s days before due", -level.offset_days)
             elif level.offset_days == 0:
                 when = self.env._("on the due date")

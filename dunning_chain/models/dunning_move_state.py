@@ -21,11 +21,28 @@ class DunningMoveState(models.Model):
     due_date = fields.Date(readonly=True)
     last_date = fields.Datetime(readonly=True)
     remind_reason = fields.Char(readonly=True)
+    # the failed-payment episode: an online payment did not go through (set by
+    # account.move._dunning_on_payment_failed, ended by a payment or after its last step); while
+    # it lasts the invoice follows the company's failed-payment policy, not its overdue chain
+    payment_failed_at = fields.Datetime(readonly=True, index="btree_not_null")
+    payment_failed_reason = fields.Char(readonly=True)
+    payment_failed_level_id = fields.Many2one("dunning.level", ondelete="set null", readonly=True)
+    payment_retried_at = fields.Datetime(readonly=True)
+    # paid by a payment: where it stood in the chain, kept should the payment come back
+    # (a returned direct debit, a charge-back: _dunning_unpark puts it back there)
+    paid_at = fields.Datetime(readonly=True, index="btree_not_null")
+    paid_level_id = fields.Many2one("dunning.level", ondelete="set null", readonly=True)
+    paid_due_date = fields.Date(readonly=True)
 
     _move_uniq = models.Constraint("UNIQUE(move_id)", "An invoice has one place in its chain.")
 
     COLUMNS = {"dunning_level_id": "level_id", "dunning_due_date": "due_date",
-               "dunning_last_date": "last_date", "dunning_remind_reason": "remind_reason"}
+               "dunning_last_date": "last_date", "dunning_remind_reason": "remind_reason",
+               "dunning_payment_failed_at": "payment_failed_at",
+               "dunning_payment_failed_reason": "payment_failed_reason",
+               "dunning_payment_failed_level_id": "payment_failed_level_id",
+               "dunning_payment_retried_at": "payment_retried_at",
+               "dunning_paid_at": "paid_at"}
 
     @api.model
     def _dunning_upsert(self, move_ids, values):
@@ -39,3 +56,26 @@ class DunningMoveState(models.Model):
             values=SQL(", ").join(SQL("%s", value) for value in values.values()),
             ids=list(move_ids),
             updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", col, col) for col in columns)))
+
+    @api.model
+    def _dunning_park(self, move_ids, paid_at):
+        """Invoices paid by a payment leave the chain: where they stood (level, due date) is
+        kept aside with the moment, in one statement."""
+        self.env.cr.execute(SQL(
+            """UPDATE dunning_move_state
+                  SET paid_level_id = level_id, paid_due_date = due_date, paid_at = %(at)s,
+                      level_id = NULL, due_date = NULL
+                WHERE move_id = ANY(%(ids)s) AND level_id IS NOT NULL""",
+            at=paid_at, ids=list(move_ids)))
+
+    @api.model
+    def _dunning_unpark(self, move_ids):
+        """Invoices whose payment came back go back where they stood when it was received.
+        Returns the ids of those that were parked."""
+        self.env.cr.execute(SQL(
+            """UPDATE dunning_move_state
+                  SET level_id = paid_level_id, due_date = paid_due_date, paid_level_id = NULL,
+                      paid_due_date = NULL, paid_at = NULL
+                WHERE move_id = ANY(%(ids)s) AND paid_at IS NOT NULL
+            RETURNING move_id""", ids=list(move_ids)))
+        return [row[0] for row in self.env.cr.fetchall()]

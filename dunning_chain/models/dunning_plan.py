@@ -13,11 +13,13 @@ from odoo.tools import SQL
 
 from ..tools import chain, send_caps
 
-# An open invoice found by the planner's query, with where it stands in the chain
+# An open invoice found by the planner's query, with where it stands in the chain (and in a
+# failed-payment episode: since when, the last step of it planned)
 Candidate = namedtuple("Candidate", [
     "move_id", "partner_id", "company_id", "due_date", "currency_id", "total", "residual",
     "residual_company", "reference", "overdue", "name", "level_id", "due_state",
-    "promise_state", "promise_date", "remind_reason"])
+    "promise_state", "promise_date", "remind_reason", "failed_at", "failed_level_id",
+    "invoice_date"])
 # A candidate given a level, with the reason in words
 Entry = namedtuple("Entry", ["candidate", "why"])
 # One planned message (per channel of the level): whom, for which company, policy and level
@@ -30,12 +32,28 @@ class DunningPlan(models.AbstractModel):
 
     # ---------------------------------------------------------------- candidates and levels
     @api.model
-    def _dunning_candidates(self, today, companies):
+    def _dunning_candidates(self, today, companies, scope="chain", invoice_dates=None):
         """Open posted customer invoices whose oldest unpaid instalment falls within reach of the
         earliest level, with where they stand in the chain. One SQL query (partial index on
-        account_move), no ORM loop: a list of Candidate tuples."""
-        min_offset = self.env["dunning.level"].search(
-            [], order="offset_days", limit=1).offset_days or 0
+        account_move), no ORM loop: a list of Candidate tuples.
+
+        ``scope``: ``chain`` (the overdue chain: invoices in a failed-payment episode wait for
+        its end), ``failed`` (the invoices of failed-payment episodes, whatever their due date)
+        or ``issued`` (invoices dated within ``invoice_dates``, a (first, last) pair, for the
+        steps counted from the invoice date)."""
+        if scope == "chain":
+            min_offset = self.env["dunning.level"].search(
+                [("count_from", "=", "due"), ("policy_id.kind", "=", "overdue")],
+                order="offset_days", limit=1).offset_days or 0
+            where = SQL("s.payment_failed_at IS NULL")
+            having = SQL("HAVING MIN(l.date_maturity) <= %s",
+                         today - timedelta(days=min_offset))
+        elif scope == "failed":
+            where, having = SQL("s.payment_failed_at IS NOT NULL"), SQL()
+        else:
+            where = SQL("s.payment_failed_at IS NULL AND m.invoice_date BETWEEN %s AND %s",
+                        *invoice_dates)
+            having = SQL()
         self.env["account.move.line"].flush_model(
             ["move_id", "display_type", "reconciled", "amount_residual", "date_maturity"])
         self.env["account.move"].flush_model([
@@ -50,7 +68,8 @@ class DunningPlan(models.AbstractModel):
                    COALESCE(SUM(l.amount_residual_currency)
                             FILTER (WHERE l.date_maturity <= %(today)s), 0),
                    m.name, s.level_id, s.due_date, m.dunning_promise_state,
-                   m.dunning_promise_date, s.remind_reason
+                   m.dunning_promise_date, s.remind_reason, s.payment_failed_at,
+                   s.payment_failed_level_id, m.invoice_date
               FROM account_move m
               LEFT JOIN dunning_move_state s ON s.move_id = m.id
               JOIN account_move_line l
@@ -66,9 +85,10 @@ class DunningPlan(models.AbstractModel):
                    SELECT 1 FROM dunning_communication_line cl
                      JOIN dunning_communication c ON c.id = cl.communication_id
                     WHERE cl.move_id = m.id AND c.state IN ('to_review', 'scheduled'))
+               AND %(where)s
              GROUP BY m.id, s.id
-            HAVING MIN(l.date_maturity) <= %(horizon)s
-        """, companies=companies.ids, today=today, horizon=today - timedelta(days=min_offset)))
+            %(having)s
+        """, companies=companies.ids, today=today, where=where, having=having))
         return [Candidate(*row) for row in self.env.cr.fetchall()]
 
     @api.model
@@ -107,7 +127,9 @@ class DunningPlan(models.AbstractModel):
         today = today or fields.Date.context_today(self)
         companies = companies or self.env.companies
         self._dunning_follow_commitments(today, companies)
-        return self._dunning_create_planned(self._compute_plans(today, companies), today)
+        self._dunning_follow_payment_journey(today, companies)
+        plans = self._dunning_at_retry_step(self._compute_plans(today, companies))
+        return self._dunning_create_planned(plans, today)
 
     @api.model
     def _compute_plans(self, today=None, companies=None):
@@ -116,9 +138,12 @@ class DunningPlan(models.AbstractModel):
         (tools/chain.py), not on records: tens of thousands of invoices per run."""
         today = today or fields.Date.context_today(self)
         companies = companies or self.env.companies
+        # the steps counted from the invoice date and the failed-payment episodes
+        # (dunning_plan_journey.py), then the overdue chain
+        journey = self._dunning_journey_plans(today, companies)
         candidates = self._dunning_candidates(today, companies)
         if not candidates:
-            return []
+            return journey
         partners = self.env["res.partner"].browse({c.partner_id for c in candidates})
         late_days = partners._dunning_average_days_late()
         # every level an invoice may stand at: (offset, is_final)
@@ -172,7 +197,7 @@ class DunningPlan(models.AbstractModel):
                         plans.append(Plan(partner, company, policy, level, [entry]))
                 else:
                     plans.append(Plan(partner, company, policy, level, entries))
-        return plans
+        return journey + plans
 
     @api.model
     def _dunning_create_planned(self, plans, today):
@@ -182,6 +207,7 @@ class DunningPlan(models.AbstractModel):
         # from the start of the minute: a message allowed now is due in this very run
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
+        failed_levels = defaultdict(list)
         for partner, company, policy, level, entries in plans:
             state = "to_review" if level._needs_review() else "scheduled"
             reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
@@ -195,6 +221,12 @@ class DunningPlan(models.AbstractModel):
                     "payment_reference": c.reference, "amount_overdue": c.overdue,
                     "is_open": True,
                 })
+                if policy.kind == "failed_payment":
+                    # a step of the episode: the invoice keeps its place in its chain
+                    failed_levels[level.id].append(c.move_id)
+                    continue
+                if level.count_from != "due":
+                    continue  # a one-off step (invoice issued): its record is the message
                 move_levels[(level.id, c.due_date)].append(c.move_id)
                 if c.promise_state == "open" and c.promise_date and c.promise_date < today:
                     broken.append(c.move_id)
@@ -235,6 +267,8 @@ class DunningPlan(models.AbstractModel):
         for (level_id, due), move_ids in move_levels.items():
             Move.browse(move_ids)._dunning_set_state(dunning_level_id=level_id,
                                                      dunning_due_date=due)
+        for level_id, move_ids in failed_levels.items():
+            Move.browse(move_ids)._dunning_set_state(dunning_payment_failed_level_id=level_id)
         Move.browse(broken)._dunning_on_promise_broken()
         Move.browse(reminded)._dunning_set_state(dunning_remind_reason=None)
         return comms

@@ -23,7 +23,23 @@ class DunningPolicy(models.Model):
         "res.company", index=True,
         help="Leave empty to share this policy between all companies.",
     )
-    level_ids = fields.One2many("dunning.level", "policy_id", string="Levels", copy=True)
+    kind = fields.Selection(
+        [("overdue", "Overdue invoices"), ("failed_payment", "Failed payment")],
+        string="Chain For", default="overdue", required=True,
+        help="Overdue invoices: the chain of a customer's open invoices, from their due date "
+             "(the company's default policy or the customer's own). Failed payment: what "
+             "follows an online payment that did not go through (the company's failed-payment "
+             "policy, Settings > Invoicing > Dunning), counted from the failure; the invoice "
+             "then rejoins its overdue chain where it stood.")
+    # archived levels too: the policy form lists them (an optional level is switched on there);
+    # the run walks the active ones (_levels_by_offset)
+    level_ids = fields.One2many("dunning.level", "policy_id", string="Levels", copy=True,
+                                context={"active_test": False})
+    retry_days = fields.Integer(
+        string="Retry Reminder After (days)", compute="_compute_retry_days",
+        inverse="_inverse_retry_days",
+        help="Failed payments: days after the failure when the retry reminder (the last step "
+             "of this policy) goes; after it the invoice rejoins its overdue chain.")
     level_count = fields.Integer(compute="_compute_level_count")
     minimum_amount = fields.Monetary(
         string="Minimum Overdue Amount",
@@ -140,7 +156,36 @@ class DunningPolicy(models.Model):
     @api.depends("level_ids")
     def _compute_level_count(self):
         for policy in self:
-            policy.level_count = len(policy.level_ids)
+            policy.level_count = len(policy.level_ids.filtered("active"))
+
+    @api.depends("kind", "level_ids.offset_days", "level_ids.active")
+    def _compute_retry_days(self):
+        for policy in self:
+            retry = policy._dunning_retry_level()
+            policy.retry_days = retry.offset_days if retry else 0
+
+    def _inverse_retry_days(self):
+        for policy in self.filtered(lambda p: p.kind == "failed_payment"):
+            retry = policy._dunning_retry_level()
+            if retry:
+                retry.offset_days = policy.retry_days
+            elif policy.retry_days:
+                raise ValidationError(self.env._(
+                    "Policy '%s' has no retry step yet: add a level after the failure notice "
+                    "(days after the failure above 0).", policy.name))
+
+    @api.constrains("kind")
+    def _check_kind_levels(self):
+        self.level_ids._check_count_from()  # a failed-payment policy counts from the failure
+
+    def _dunning_retry_level(self):
+        """The retry reminder of a failed-payment policy: its last step, when it comes after
+        the failure notice (an empty recordset otherwise)."""
+        self.ensure_one()
+        if self.kind != "failed_payment":
+            return self.env["dunning.level"]
+        last = self._levels_by_offset()[-1:]
+        return last if last.offset_days > 0 else last.browse()
 
     @api.depends("company_id")
     def _compute_currency_id(self):
@@ -205,9 +250,23 @@ class DunningPolicy(models.Model):
                 raise ValidationError(self.env._("Numbers of days cannot be negative."))
 
     def _levels_by_offset(self):
-        """Active levels, earliest first (the order the chain walks through them)."""
+        """Active levels of the chain, earliest first (the order the chain walks through
+        them): from the due date (or, in a failed-payment policy, from the failure). The
+        one-off steps counted from the invoice date are _dunning_issue_levels."""
         self.ensure_one()
-        return self.level_ids.sorted(lambda lvl: (lvl.offset_days, lvl.sequence, lvl.id))
+        return self.level_ids.filtered(
+            lambda lvl: lvl.active and lvl.count_from == "due").sorted(
+            lambda lvl: (lvl.offset_days, lvl.sequence, lvl.id))
+
+    def _dunning_issue_levels(self):
+        """Active one-off steps counted from the invoice date (e.g. 'invoice issued'),
+        earliest first."""
+        self.ensure_one()
+        if self.kind != "overdue":
+            return self.env["dunning.level"]
+        return self.level_ids.filtered(
+            lambda lvl: lvl.active and lvl.count_from == "invoice").sorted(
+            lambda lvl: (lvl.offset_days, lvl.sequence, lvl.id))
 
     def action_preview(self):
         """What would go out today, to whom and why, without sending or saving anything."""

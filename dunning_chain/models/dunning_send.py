@@ -163,7 +163,7 @@ class DunningSend(models.AbstractModel):
             comm.line_ids._dunning_refresh_amounts()
             self.env["dunning.charge"]._dunning_prepare(comm)
             self._dunning_issue_customer_urls(comm)
-        if comm.kind == "reminder" and not comm.line_ids.filtered("is_open"):
+        if comm.kind in ("reminder", "returned") and not comm.line_ids.filtered("is_open"):
             comm._dunning_sys_write({
                 "state": "cancelled",
                 "failure_reason": self.env._("Every invoice was paid or settled before sending."),

@@ -8,8 +8,14 @@ class ResCompany(models.Model):
 
     dunning_policy_id = fields.Many2one(
         "dunning.policy", string="Default Dunning Policy",
-        domain="[('company_id', 'in', (id, False))]",
+        domain="[('company_id', 'in', (id, False)), ('kind', '=', 'overdue')]",
         help="The chain for customers that have no policy of their own.")
+    dunning_failed_policy_id = fields.Many2one(
+        "dunning.policy", string="Failed-Payment Policy",
+        domain="[('company_id', 'in', (id, False)), ('kind', '=', 'failed_payment')]",
+        help="What follows an online payment that did not go through (a notice at once, a "
+             "retry reminder...), before the invoice rejoins its chain. Empty: the first "
+             "failed-payment policy of the company.")
     dunning_auditor_email = fields.Char(
         string="Dunning Record Auditor",
         help="Every day the tips of the communication record's hash chains are signed, written "
@@ -35,7 +41,18 @@ class ResCompany(models.Model):
         if policy and policy.active:
             return policy
         return self.env["dunning.policy"].search(
-            [("company_id", "in", (self.id, False))], order="company_id, sequence, id", limit=1)
+            [("company_id", "in", (self.id, False)), ("kind", "=", "overdue")],
+            order="company_id, sequence, id", limit=1)
+
+    def _dunning_failed_policy(self):
+        """The failed-payment policy of the company (none: failures are only noted)."""
+        self.ensure_one()
+        policy = self.dunning_failed_policy_id
+        if policy and policy.active:
+            return policy
+        return self.env["dunning.policy"].search(
+            [("company_id", "in", (self.id, False)), ("kind", "=", "failed_payment")],
+            order="company_id, sequence, id", limit=1)
 
     def _dunning_closed_days(self, date_from, date_to):
         """{date: name} of the company's closures: global leaves of its working calendar."""

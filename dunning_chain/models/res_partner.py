@@ -57,6 +57,7 @@ class ResPartner(models.Model):
 
     dunning_policy_id = fields.Many2one(
         "dunning.policy", string="Dunning Policy", company_dependent=True,
+        domain=[("kind", "=", "overdue")],
         help="The escalation chain for this customer. Empty: the company's default policy.")
     dunning_excluded = fields.Boolean(
         string="Never Remind", company_dependent=True,
@@ -133,7 +134,7 @@ class ResPartner(models.Model):
         company = company or self.env.company
         partner = self.commercial_partner_id.with_company(company)
         policy = partner.dunning_policy_id
-        if not policy or not policy.active:
+        if not policy or not policy.active or policy.kind != "overdue":
             policy = company._dunning_default_policy()
         return policy
 

@@ -16,7 +16,7 @@ class DunningCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.Comm = cls.env["dunning.communication"]
         cls.policy = cls.env.ref("dunning_chain.policy_default")
-        cls.levels = {lvl.offset_days: lvl for lvl in cls.policy.level_ids}
+        cls.levels = {lvl.offset_days: lvl for lvl in cls.policy._levels_by_offset()}
         cls.customer = cls.env["res.partner"].create({
             "name": "Alcalá Construcciones", "email": "pagos@alcala.example.com",
             "is_company": True, "lang": "en_US", "tz": "Europe/Madrid",
