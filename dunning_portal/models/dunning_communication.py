@@ -21,3 +21,23 @@ class DunningPlan(models.AbstractModel):
         at once)."""
         super()._dunning_follow_commitments(today, companies)
         self.env["dunning.instalment.plan"]._dunning_follow(today, companies)
+
+    @api.model
+    def _dunning_at_retry_step(self, plans):
+        """At the retry step of a failed-payment policy that allows it, the customer's saved
+        payment method is charged once per episode before the reminder is planned: an invoice
+        whose charge is under way or went through leaves the plan (the reminder goes only if
+        the charge failed at once; a charge still pending leaves it to the next run)."""
+        kept = []
+        for plan in super()._dunning_at_retry_step(plans):
+            policy = plan.policy
+            if (policy.kind != "failed_payment" or not policy.auto_retry_charge
+                    or plan.level != policy._dunning_retry_level()):
+                kept.append(plan)
+                continue
+            Move = self.env["account.move"]
+            entries = [entry for entry in plan.entries
+                       if not Move.browse(entry.candidate.move_id)._dunning_auto_retry()]
+            if entries:
+                kept.append(plan._replace(entries=entries))
+        return kept

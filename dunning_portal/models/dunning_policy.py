@@ -12,6 +12,12 @@ class DunningPolicy(models.Model):
         help="The signed link in every reminder opens the customer's page without login for "
              "this many days (90 at most); after that the customer can ask for a fresh link by "
              "e-mail.")
+    auto_retry_charge = fields.Boolean(
+        string="Retry the Charge Automatically",
+        help="Failed payments: at the retry step, charge the customer's saved payment method "
+             "(a card or mandate saved with a payment provider) once, before the reminder "
+             "goes; the reminder goes only if that charge fails too. Every attempt is noted on "
+             "the invoice.")
     max_instalments = fields.Integer(
         string="Maximum Instalments", default=3,
         help="Customers can ask for a payment plan of at most this many instalments.")
