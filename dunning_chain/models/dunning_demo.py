@@ -147,6 +147,7 @@ class DunningDemo(models.AbstractModel):
         # (65 and 100 days late) is approved and sent at once: statutory interest and the
         # EUR 40 per invoice are booked on a fee invoice and show on its statement
         env.ref("dunning_chain.policy_default").charge_mode = "book"
+        env.ref("dunning_chain.level_invoice_issued").active = True  # new invoices announced
         env["dunning.plan"]._dunning_plan(companies=company)
         handoff = env["dunning.communication"].search([
             ("partner_id", "=", partners["madrid"].id), ("level_id.offset_days", "=", 60)])
