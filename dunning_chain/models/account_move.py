@@ -135,7 +135,8 @@ class AccountMove(models.Model):
 
     def _compute_dunning_thanked_on(self):
         lines = self.env["dunning.communication.line"].sudo().search([
-            ("move_id", "in", self._origin.ids), ("communication_id.kind", "=", "thanks"),
+            ("move_id", "in", [move_id for move_id in self._origin.ids if move_id]),
+            ("communication_id.kind", "=", "thanks"),
             ("communication_id.state", "=", "sent")])
         last = {}
         for line in lines:
