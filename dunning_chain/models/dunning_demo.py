@@ -38,7 +38,8 @@ DEMO_PAYMENT_MODULES = ("payment_demo", "payment_custom")
 # (provider xml id, state): the demo provider in test mode, wire transfer enabled
 DEMO_PAYMENT_PROVIDERS = (("payment.payment_provider_demo", "test"),
                           ("payment.payment_provider_transfer", "enabled"))
-DEMO_BANK = {"name": "CaixaBank", "bic": "CAIXESBBXXX"}  # the bank of the IBAN's code 2100
+# the bank of the IBAN's code 2100; "XXX" is the BIC's branch code for the head office
+DEMO_BANK = {"name": "CaixaBank", "bic": "CAIXESBBXXX"}
 
 
 class DunningDemo(models.AbstractModel):

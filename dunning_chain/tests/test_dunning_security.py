@@ -69,6 +69,7 @@ class TestDunningSecurity(DunningCommon):
             ("dunning.communication", "action_dunning_refresh_delivery", [letter.ids]),
             ("dunning.communication", "action_verify_hash_chain", [letter.ids]),
             ("dunning.communication", "action_send_now", [letter.ids]),
+            ("dunning.communication", "action_dunning_refresh_delivery", [letter.ids]),
             ("dunning.evidence.anchor", "action_dunning_anchor_now", [[]]),
             ("dunning.evidence.anchor", "action_dunning_verify_all", [[]]),
         ]

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from .common import DunningPortalCommon
 
 IBAN = "ES91 2100 0418 4502 0005 1332"
-BIC = "CAIXESBBXXX"
+BIC = "CAIXESBBXXX"  # a real BIC: "XXX" is the branch code of the head office
 NO_METHOD = "No payment method available"
 
 
