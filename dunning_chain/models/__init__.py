@@ -19,6 +19,7 @@ from . import dunning_communication_line
 from . import dunning_partner_closure
 from . import dunning_move_state
 from . import account_move
+from . import account_move_payment
 from . import dunning_plan_journey
 from . import res_partner
 from . import res_company

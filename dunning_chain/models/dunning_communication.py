@@ -300,7 +300,8 @@ class DunningCommunication(models.Model):
         sender checks the window again: a message outside it is moved, not sent. Returns a
         notification saying what left, what was moved (where to and why) and what did not."""
         self.check_access("write")  # whatever is selected: the rights decide, not the state
-        return self._dunning_send_and_report(title=self.env._("Send Now"))
+        return self.env["dunning.send"]._dunning_send_and_report(
+            self, title=self.env._("Send Now"))
 
     def action_send_anyway(self):
         """Dunning managers: send the selected scheduled communications now, even outside the
@@ -336,59 +337,11 @@ class DunningCommunication(models.Model):
         bypass = batch_store(self.env.cr).setdefault("dunning_window_bypass", {})
         bypass.update(dict.fromkeys(todo.ids, self.env.uid))
         try:
-            return self._dunning_send_and_report(title=self.env._("Send Anyway"))
+            return self.env["dunning.send"]._dunning_send_and_report(
+                todo, title=self.env._("Send Anyway"))
         finally:
             for comm_id in todo.ids:
                 bypass.pop(comm_id, None)
-
-    def _dunning_send_and_report(self, title):
-        """Send the scheduled ones of these communications now and say what happened, in a
-        notification (the user's language): what left, what the send window moved (to when
-        and why), what failed or was cancelled, what was not scheduled."""
-        todo = self.filtered(lambda c: c.state == "scheduled")
-        store = batch_store(self.env.cr)
-        moved = store["dunning_window_moved"] = {}
-        try:
-            self.env["dunning.send"]._dunning_send_batch(todo)
-            self.env["dunning.charge"]._dunning_book()
-        finally:
-            store.pop("dunning_window_moved", None)
-        words = self.env["dunning.send.window"]
-        states = dict(self._fields["state"]._description_selection(self.env))
-        lines, level = [], 0  # 0: all sent, 1: something did not leave, 2: something failed
-        for comm in self:
-            if comm.id in moved:
-                level = max(level, 1)
-                lines.append(self.env._("%(name)s moved to %(when)s", name=comm.name,
-                                        when=words._dunning_words(moved[comm.id])))
-            elif comm not in todo:
-                level = max(level, 1)
-                lines.append(self.env._("%(name)s not sent: it is %(state)s, not scheduled",
-                                        name=comm.name, state=states[comm.state]))
-            elif comm.state == "sent" and comm.window_forced_by_id:
-                lines.append(self.env._("%s sent outside the send window", comm.name))
-            elif comm.state == "sent":
-                lines.append(self.env._("%s sent", comm.name))
-            elif comm.state == "failed":
-                level = 2
-                lines.append(self.env._("%(name)s failed: %(reason)s", name=comm.name,
-                                        reason=comm.failure_reason or ""))
-            elif comm.state == "cancelled":
-                level = max(level, 1)
-                lines.append(self.env._("%(name)s cancelled: %(reason)s", name=comm.name,
-                                        reason=comm.failure_reason or ""))
-            else:  # still scheduled and not moved: locked by another run, which sends it
-                level = max(level, 1)
-                lines.append(self.env._("%s not sent now: another run is sending it", comm.name))
-        worst = ("success", "warning", "danger")[level]
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
-            "type": worst,
-            "title": title,
-            "message": "\n".join(lines),
-            "sticky": worst != "success",
-            "className": "text-prewrap",
-            "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-        }}
 
     def action_mark_posted(self):
         """The letter was printed and posted (an event of the record)."""

@@ -149,6 +149,56 @@ class DunningSend(models.AbstractModel):
             if not comm.sudo().customer_url:
                 comm._dunning_sys_write({"customer_url": comm._dunning_customer_url()})
 
+    @api.model
+    def _dunning_send_and_report(self, comms, title):
+        """Send the scheduled ones of these communications now and say what happened, in a
+        notification (the user's language): what left, what the send window moved (to when
+        and why), what failed or was cancelled, what was not scheduled."""
+        todo = comms.filtered(lambda c: c.state == "scheduled")
+        store = batch_store(self.env.cr)
+        moved = store["dunning_window_moved"] = {}
+        try:
+            self.env["dunning.send"]._dunning_send_batch(todo)
+            self.env["dunning.charge"]._dunning_book()
+        finally:
+            store.pop("dunning_window_moved", None)
+        words = self.env["dunning.send.window"]
+        states = dict(comms._fields["state"]._description_selection(self.env))
+        lines, level = [], 0  # 0: all sent, 1: something did not leave, 2: something failed
+        for comm in comms:
+            if comm.id in moved:
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s moved to %(when)s", name=comm.name,
+                                        when=words._dunning_words(moved[comm.id])))
+            elif comm not in todo:
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s not sent: it is %(state)s, not scheduled",
+                                        name=comm.name, state=states[comm.state]))
+            elif comm.state == "sent" and comm.window_forced_by_id:
+                lines.append(self.env._("%s sent outside the send window", comm.name))
+            elif comm.state == "sent":
+                lines.append(self.env._("%s sent", comm.name))
+            elif comm.state == "failed":
+                level = 2
+                lines.append(self.env._("%(name)s failed: %(reason)s", name=comm.name,
+                                        reason=comm.failure_reason or ""))
+            elif comm.state == "cancelled":
+                level = max(level, 1)
+                lines.append(self.env._("%(name)s cancelled: %(reason)s", name=comm.name,
+                                        reason=comm.failure_reason or ""))
+            else:  # still scheduled and not moved: locked by another run, which sends it
+                level = max(level, 1)
+                lines.append(self.env._("%s not sent now: another run is sending it", comm.name))
+        worst = ("success", "warning", "danger")[level]
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": worst,
+            "title": title,
+            "message": "\n".join(lines),
+            "sticky": worst != "success",
+            "className": "text-prewrap",
+            "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+        }}
+
     # ---------------------------------------------------------------- one communication
     @api.model
     def _dunning_send_one(self, comm, cache=None):

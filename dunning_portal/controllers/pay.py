@@ -1,6 +1,6 @@
 from werkzeug.exceptions import NotFound
 
-from odoo import Command, fields, http
+from odoo import Command, http
 from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import format_amount

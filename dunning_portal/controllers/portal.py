@@ -15,6 +15,7 @@ from odoo.addons.account_payment.controllers.portal import PortalAccount
 
 from ..models.account_move import MAX_ATTACHMENT_BYTES
 from ..models.res_partner import DAY, valid_id
+from .statement import statement_blocks, statement_companies
 
 _logger = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class DunningPortal(PortalAccount):
             "company": company,
             "prefix": prefix,
             "rows": rows,
-            "statements": self._dunning_statement_blocks(partner, link_company, prefix),
+            "statements": statement_blocks(partner, link_company, prefix),
             "overdue_totals": [format_amount(env, amount, cur)
                                for cur, amount in overdue_totals.items()],
             "overdue_count": len(overdue_moves),
@@ -197,65 +198,6 @@ class DunningPortal(PortalAccount):
             "fmt_date": lambda d: format_date(env, d) if d else "",
             "no_breadcrumbs": True,
         }
-
-    @staticmethod
-    def _dunning_statement_companies(partner, company=None):
-        """The companies whose statement the visitor may see: the signed link's, else (a
-        logged-in customer) every company the customer has open items with, else the
-        customer's own or the current one."""
-        if company:
-            return company
-        Move = request.env["account.move"].sudo()
-        domain = request.env["dunning.statement"]._dunning_open_items_domain(partner)
-        companies = Move.search(domain, order="company_id").company_id
-        return companies or (partner.company_id or request.env.company).sudo()
-
-    def _dunning_statement_blocks(self, partner, company, prefix):
-        """The statement of account of each company the page covers (dunning.statement: all
-        open invoices and credit notes, charges, totals per currency, the payments received
-        since the company's last message when there was one), formatted for the page, with
-        its PDF link under the same prefix."""
-        env = request.env
-        companies = self._dunning_statement_companies(partner, company)
-        blocks = []
-
-        def money(amount, currency):
-            return format_amount(env, amount, currency)
-
-        for stmt_company in companies:
-            last = env["dunning.communication"].sudo().search([
-                ("partner_id", "=", partner.id), ("company_id", "=", stmt_company.id),
-                ("state", "=", "sent"), ("sent_at", "!=", False)],
-                order="sent_at desc, id desc", limit=1)
-            statement = env["dunning.statement"].sudo()._dunning_statement(
-                partner, stmt_company, since=last.sent_at.date() if last else None)
-            query = "" if company or len(companies) == 1 else f"?company={stmt_company.id}"
-            blocks.append({
-                "company": stmt_company,
-                # payments since our last message (the statement PDF has 90 days)
-                "since": statement["since"] if last else False,
-                "rows": [{
-                    "row": row,
-                    "is_refund": row["move"].move_type == "out_refund",
-                    "residual": money(row["residual"], row["currency"]),
-                    "charges": money(row["charges"], row["currency"]) if row["charges"] else "",
-                } for row in statement["rows"]],
-                "has_charges": any(row["charges"] for row in statement["rows"]),
-                "totals": [{
-                    "currency": total["currency"],
-                    "residual": money(total["residual"], total["currency"]),
-                    "overdue": money(total["overdue"], total["currency"]),
-                    "has_overdue": bool(total["overdue"]),
-                    "charges": money(total["charges"], total["currency"])
-                    if total["charges"] else "",
-                } for total in statement["totals"]],
-                "payments": [{
-                    "date": payment["date"], "invoice": payment["invoice"].name,
-                    "amount": money(payment["amount"], payment["currency"]),
-                } for payment in (statement["payments"] if last else [])],
-                "pdf_url": f"{prefix}/statement.pdf{query}",
-            })
-        return blocks
 
     @staticmethod
     def _dunning_history_item(comm, channels):
@@ -458,7 +400,7 @@ class DunningPortal(PortalAccount):
             partner_id, company_id, expires, signature)
         if response:
             return response
-        companies = self._dunning_statement_companies(partner, link_company)
+        companies = statement_companies(partner, link_company)
         if not link_company and company is not None:
             wanted = valid_id(company)
             companies = companies.filtered(lambda c: c.id == wanted) if wanted else None
