@@ -48,7 +48,8 @@ class AccountMove(models.Model):
         for move in self:
             token = move._dunning_payment_token() if move._origin.id and move._dunning_is_open() \
                 else False
-            move.dunning_payment_token_label = token and f"{token.provider_id.name}: {token.display_name}"
+            move.dunning_payment_token_label = (
+                f"{token.provider_id.name}: {token.display_name}" if token else False)
 
     # ------------------------------------------------------------------ saved payment methods
     def _dunning_payment_token(self):

@@ -194,9 +194,12 @@ class TestDunningPaymentFailed(DunningCommon):
             self._rpc(self.dunning_user, "account.move", "action_dunning_retry_charge",
                       invoice.ids)
         self.assertFalse(invoice.transaction_ids, "never another customer's card")
+        # no saved method: the tab shows none (not a technical record name) and no button
+        self.assertFalse(invoice.with_user(self.dunning_user).dunning_payment_token_label)
         contact = self.env["res.partner"].create({"name": "Accounts payable",
                                                    "parent_id": self.customer.id})
         token = self._token(contact)
+        invoice.invalidate_recordset(["dunning_payment_token_label"])
         self.assertEqual(invoice.with_user(self.dunning_user).dunning_payment_token_label,
                          f"Dummy Provider: {token.display_name}")
         self._rpc(self.dunning_user, "account.move", "action_dunning_retry_charge", invoice.ids)
