@@ -6,12 +6,14 @@ EVENT_KINDS = [
     ("failure", "Not delivered"),
     ("tracking", "Tracking reference"),
     ("proof", "Proof"),
+    ("call", "Call outcome"),
+    ("case", "Agency case"),
 ]
 
 
 class DunningCommunicationEvent(models.Model):
     """What was learnt about a sent communication after it left (delivery, bounce, tracking
-    reference, proof), appended in order and chained to the communication's seal: it is part
+    reference, proof document, the outcome of a call, the agency's progress), appended in order and chained to the communication's seal: it is part
     of the record and never changes."""
 
     _name = "dunning.communication.event"
