@@ -16,6 +16,8 @@ from . import dunning_evidence_anchor
 from . import dunning_communication
 from . import dunning_communication_event
 from . import dunning_communication_line
+from . import dunning_certified
+from . import dunning_proof
 from . import dunning_partner_closure
 from . import dunning_move_state
 from . import account_move

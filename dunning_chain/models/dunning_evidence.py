@@ -175,7 +175,8 @@ class DunningEvidence(models.AbstractModel):
     @api.model
     def _dunning_verify(self, keys=None, companies=None):
         """Verify chains: every sent communication sealed, matching its seal, linked to the
-        chain, its events intact, and the anchors of these companies honoured.
+        chain, its events intact, its proof documents unchanged, and the anchors of these
+        companies honoured.
 
         :param keys: (company id, customer id) chains to verify, else every chain of the
             companies (default: the current companies)
@@ -216,6 +217,7 @@ class DunningEvidence(models.AbstractModel):
                     problems.append((comm, "content_changed"))
                 if not comm._dunning_events_intact():
                     problems.append((comm, "event_changed"))
+                problems += [(comm, code) for code in comm._dunning_proof_problems()]
                 previous = comm.hash
             for comm in comms - reached:
                 if comm.hash:
@@ -253,6 +255,8 @@ class DunningEvidence(models.AbstractModel):
             "anchor_tip": self.env._("a communication anchored earlier is gone or changed"),
             "after_anchor": self.env._("dated before an anchor that does not contain it (added "
                                        "afterwards)"),
+            "proof_changed": self.env._("a proof document changed after it was recorded"),
+            "proof_missing": self.env._("a proof document disappeared after it was recorded"),
         }
         text = texts.get(code, code)
         return f"{comm.name}: {text}" if comm else text

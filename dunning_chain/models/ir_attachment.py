@@ -10,7 +10,8 @@ class IrAttachment(models.Model):
     _inherit = "ir.attachment"
 
     def _dunning_sealed(self):
-        """The attachments of these that a sent communication carries (part of its seal)."""
+        """The attachments of these that a sent communication carries (part of its seal) or
+        that a proof event of the record names."""
         if not self.ids:
             return self.browse()
         field = self.env["dunning.communication"]._fields["attachment_ids"]
@@ -21,13 +22,25 @@ class IrAttachment(models.Model):
                 WHERE c.state = 'sent' AND rel.%(att)s = ANY(%(ids)s)""",
             att=SQL.identifier(field.column2), comm=SQL.identifier(field.column1),
             rel=SQL.identifier(field.relation), ids=self.ids))
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        sealed = {row[0] for row in self.env.cr.fetchall()}
+        return self.browse(sorted(sealed | self._dunning_proof_ids()))
+
+    def _dunning_proof_ids(self):
+        """The ids of these attachments that a proof event of the record names (their
+        SHA-256 is sealed: dunning_proof.py)."""
+        self.env["dunning.communication.event"].flush_model(["kind", "data"])
+        self.env.cr.execute(SQL(
+            """SELECT DISTINCT (e.data::jsonb ->> 'attachment_id')::int
+                 FROM dunning_communication_event e
+                WHERE e.kind = 'proof' AND e.data::jsonb ->> 'attachment_id' = ANY(%(ids)s)""",
+            ids=[str(att_id) for att_id in self.ids]))
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def write(self, vals):
         if CONTENT_FIELDS.intersection(vals) and self._dunning_sealed():
             raise UserError(self.env._("This file was sent to a customer by a dunning "
-                                       "communication: it is part of the record and cannot be "
-                                       "changed."))
+                                       "communication, or recorded as a proof of one: it is "
+                                       "part of the record and cannot be changed."))
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -35,5 +48,6 @@ class IrAttachment(models.Model):
         sealed = self._dunning_sealed()
         if sealed:
             raise UserError(self.env._(
-                "%s was sent to a customer by a dunning communication: it is part of the record "
-                "and cannot be deleted.", ", ".join(sealed.mapped("name"))))
+                "%s was sent to a customer by a dunning communication, or recorded as a proof of "
+                "one: it is part of the record and cannot be deleted.",
+                ", ".join(sealed.mapped("name"))))

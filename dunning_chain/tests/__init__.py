@@ -12,3 +12,4 @@ from . import test_dunning_charges
 from . import test_dunning_statement
 from . import test_dunning_messages
 from . import test_dunning_payment_journey
+from . import test_dunning_certified
