@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/dunning_portal_security.xml",
         "views/dunning_portal_templates.xml",
+        "wizard/dunning_instalment_plan_wizard_views.xml",
         "views/dunning_instalment_plan_views.xml",
         "views/dunning_policy_views.xml",
         "views/account_move_views.xml",

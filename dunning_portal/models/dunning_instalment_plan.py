@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -16,17 +15,32 @@ PLAN_STATES = [
     ("done", "Completed"),
     ("broken", "Not kept"),
     ("refused", "Refused"),
+    ("renegotiated", "Renegotiated"),
+]
+PLAN_SOURCES = [
+    ("portal", "Customer page"),
+    ("backoffice", "Back office"),
+    ("call", "Phone call"),
+]
+PLAN_FREQUENCIES = [
+    ("weekly", "Weekly"),
+    ("biweekly", "Every 2 weeks"),
+    ("monthly", "Monthly"),
+    ("custom", "Custom dates and amounts"),
 ]
 
 
 class DunningInstalmentPlan(models.Model):
-    """A customer's request to pay some invoices in instalments, answered by the accountant.
+    """A plan to pay some invoices in instalments: asked for by the customer from their page
+    and answered by the accountant, or agreed by the accountant in the back office (or on the
+    phone) and running at once (dunning.instalment.plan.wizard).
 
-    Approved, the plan splits what is due into monthly instalments from the first date. The
-    hourly run follows it (``_dunning_follow``): an instalment covered by the payments received
-    since approval is marked paid and the invoices stay paused until the next one; a missed
-    instalment ends the plan and the next reminder goes at once, saying which instalment was
-    not received.
+    Running, the plan's schedule (an optional down payment, then instalments weekly, every two
+    weeks, monthly or on agreed dates) adds up to what was due when it started. The hourly run
+    follows it (``_dunning_follow``): an instalment covered by the payments received since the
+    start is marked paid and the invoices stay paused until the next one; a missed instalment
+    ends the plan and the next reminder goes at once, saying which instalment was not received.
+    A running plan renegotiated is replaced by a new one; both stay on record.
     """
 
     _name = "dunning.instalment.plan"
@@ -43,8 +57,30 @@ class DunningInstalmentPlan(models.Model):
     invoice_ids = fields.Many2many("account.move", string="Invoices", required=True,
                                    check_company=True,
                                    domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]")
-    instalment_count = fields.Integer(string="Instalments", required=True, default=2)
+    instalment_count = fields.Integer(
+        string="Instalments", required=True, default=2,
+        help="Number of instalments, the down payment not counted.")
     first_date = fields.Date(string="First Instalment", required=True)
+    frequency = fields.Selection(
+        PLAN_FREQUENCIES, required=True, default="monthly",
+        help="How far apart the instalments are; custom: dates and amounts agreed one by one.")
+    down_payment_amount = fields.Monetary(
+        string="Down Payment", copy=False,
+        help="Paid first, on its own date; the instalments split the rest.")
+    down_payment_date = fields.Date(string="Down Payment On", copy=False)
+    source = fields.Selection(
+        PLAN_SOURCES, required=True, default="portal", readonly=True, index=True,
+        help="Where the plan comes from: asked for by the customer on their page, or agreed by "
+             "the accountant in the back office or during a phone call (running at once).")
+    agreed_by_id = fields.Many2one(
+        "res.users", string="Agreed By", readonly=True, copy=False,
+        help="The accountant who approved the customer's request or agreed the plan.")
+    replaces_id = fields.Many2one(
+        "dunning.instalment.plan", string="Replaces", readonly=True, copy=False, index=True,
+        check_company=True, help="The running plan this one replaced when it was renegotiated.")
+    replaced_by_id = fields.Many2one(
+        "dunning.instalment.plan", string="Replaced By", readonly=True, copy=False,
+        check_company=True, help="The plan agreed when this one was renegotiated.")
     note = fields.Text(string="Customer's Message")
     answer = fields.Text(
         string="Answer to the Customer",
@@ -86,13 +122,16 @@ class DunningInstalmentPlan(models.Model):
             plan.instalment_amount = (plan.amount_total / plan.instalment_count
                                       if plan.instalment_count else 0.0)
 
-    @api.depends("amount_agreed", "invoice_ids.amount_residual_signed", "line_ids.state")
+    @api.depends("amount_agreed", "invoice_ids.amount_residual_signed", "line_ids.state", "state")
     def _compute_progress(self):
         for plan in self:
             paid = max(0.0, plan.amount_agreed - sum(plan.invoice_ids.mapped(
                 "amount_residual_signed"))) if plan.amount_agreed else 0.0
             plan.amount_paid = plan.currency_id.round(paid)
-            pending = plan.line_ids.filtered(lambda line: line.state == "pending")[:1]
+            # only a running plan has a next instalment (not one broken or renegotiated)
+            pending = plan.line_ids.filtered(
+                lambda line: line.state == "pending")[:1] if plan.state == "approved" \
+                else plan.line_ids.browse()
             plan.next_line_id = pending
             plan.amount_due_next = (max(0.0, plan.currency_id.round(
                 pending.amount_cumulative - plan.amount_paid)) if pending else 0.0)
@@ -165,27 +204,22 @@ class DunningInstalmentPlan(models.Model):
 
     # ------------------------------------------------------------------ answer
     def _dunning_schedule_values(self):
-        """Monthly instalments from the first date adding up to the amount agreed (the last
-        one takes the rounding)."""
+        """The schedule of the plan's terms (down payment, instalments at its frequency from
+        the first date) adding up to the amount agreed (the last instalment takes the
+        rounding). See _dunning_build_schedule."""
         self.ensure_one()
-        currency = self.currency_id
-        each = currency.round(self.amount_agreed / self.instalment_count)
-        values, cumulative = [], 0.0
-        for index in range(self.instalment_count):
-            amount = (currency.round(self.amount_agreed - cumulative)
-                      if index == self.instalment_count - 1 else each)
-            cumulative = currency.round(cumulative + amount)
-            values.append({
-                "sequence": index + 1, "date": self.first_date + relativedelta(months=index),
-                "amount": amount, "amount_cumulative": cumulative,
-            })
-        return values
+        return self._dunning_build_schedule(
+            self.currency_id, self.amount_agreed, self.instalment_count, self.first_date,
+            frequency=self.frequency, down_payment=self.down_payment_amount,
+            down_payment_date=self.down_payment_date)
 
     def _dunning_schedule_html(self):
         self.ensure_one()
         rows = Markup("").join(
-            Markup("<li>%s: %s</li>") % (format_date(self.env, line.date),
-                                         format_amount(self.env, line.amount, self.currency_id))
+            Markup("<li>%s: %s</li>") % (
+                self.env._("Down payment on %s", format_date(self.env, line.date))
+                if line.is_down_payment else format_date(self.env, line.date),
+                format_amount(self.env, line.amount, self.currency_id))
             for line in self.line_ids)
         return Markup("<ul>%s</ul>") % rows
 
@@ -219,23 +253,45 @@ class DunningInstalmentPlan(models.Model):
             if plan.currency_id.is_zero(agreed):
                 raise UserError(self.env._("The invoices of %s are paid already: refuse the "
                                            "plan instead.", plan.display_name))
-            plan.write({"state": "approved", "amount_agreed": agreed})
+            plan.write({"state": "approved", "amount_agreed": agreed,
+                        "agreed_by_id": self.env.user.id})
             plan.line_ids = [fields.Command.create(vals)
                              for vals in plan._dunning_schedule_values()]
-            open_invoices._dunning_pause_until(plan.first_date)
-            for inv in open_invoices:
-                inv.message_post(body=self.env._(
-                    "Payment plan approved (%(count)s instalments from %(date)s): reminders "
-                    "paused until each instalment falls due.",
-                    count=plan.instalment_count, date=plan.first_date))
             plan.activity_feedback(["mail.mail_activity_data_todo"],
                                    feedback=self.env._("Approved"))
-            plan._dunning_tell_customer(
-                self.env._("Your payment plan is approved"),
-                self.env._("Your payment plan is approved: %(count)s instalments, the first "
-                           "on %(date)s.", count=plan.instalment_count,
-                           date=format_date(self.env, plan.first_date)))
+            plan._dunning_start(open_invoices)
         return True
+
+    def _dunning_start(self, open_invoices):
+        """The plan runs (its schedule is set): the invoices pause until the first payment
+        falls due and the customer gets the schedule with the link to their page."""
+        self.ensure_one()
+        open_invoices._dunning_pause_until(self.line_ids[:1].date)
+        instalments = self.line_ids.filtered(lambda line: not line.is_down_payment)
+        down = self.line_ids.filtered("is_down_payment")[:1]
+        args = {"count": len(instalments), "date": instalments[:1].date}
+        if down:
+            args.update(amount=format_amount(self.env, down.amount, self.currency_id),
+                        down_date=down.date)
+            note = self.env._(
+                "Payment plan approved (a down payment of %(amount)s on %(down_date)s, then "
+                "%(count)s instalments from %(date)s): reminders paused until each payment "
+                "falls due.", **args)
+            args.update(date=format_date(self.env, args["date"]),
+                        down_date=format_date(self.env, down.date))
+            intro = self.env._(
+                "Your payment plan is approved: a down payment of %(amount)s on %(down_date)s, "
+                "then %(count)s instalments, the first on %(date)s.", **args)
+        else:
+            note = self.env._(
+                "Payment plan approved (%(count)s instalments from %(date)s): reminders "
+                "paused until each instalment falls due.", **args)
+            intro = self.env._(
+                "Your payment plan is approved: %(count)s instalments, the first on %(date)s.",
+                count=args["count"], date=format_date(self.env, args["date"]))
+        for inv in open_invoices:
+            inv.message_post(body=note)
+        self._dunning_tell_customer(self.env._("Your payment plan is approved"), intro)
 
     def action_refuse(self):
         for plan in self.filtered(lambda p: p.state == "requested"):
@@ -267,7 +323,8 @@ class DunningInstalmentPlan(models.Model):
             for line in plan.line_ids.filtered(lambda l: l.state == "pending"):
                 if currency.compare_amounts(paid, line.amount_cumulative) >= 0:
                     line.state = "paid"
-                    plan.message_post(body=self.env._(
+                    plan.message_post(body=self.env._("Down payment received.")
+                                      if line.is_down_payment else self.env._(
                         "Instalment %(number)s of %(count)s received.",
                         number=line.sequence, count=plan.instalment_count))
                 elif line.date < today:
@@ -289,10 +346,15 @@ class DunningInstalmentPlan(models.Model):
         self.ensure_one()
         short = format_amount(self.env, self.currency_id.round(line.amount_cumulative - paid),
                               self.currency_id)
-        why = self.env._(
-            "instalment %(number)s of %(count)s of the payment plan (%(amount)s due on "
-            "%(date)s) was not received", number=line.sequence, count=self.instalment_count,
-            amount=short, date=format_date(self.env, line.date))
+        if line.is_down_payment:
+            why = self.env._(
+                "the down payment of the payment plan (%(amount)s due on %(date)s) was not "
+                "received", amount=short, date=format_date(self.env, line.date))
+        else:
+            why = self.env._(
+                "instalment %(number)s of %(count)s of the payment plan (%(amount)s due on "
+                "%(date)s) was not received", number=line.sequence, count=self.instalment_count,
+                amount=short, date=format_date(self.env, line.date))
         self.state = "broken"
         open_invoices._dunning_remind_at_once(why)
         for inv in open_invoices:
@@ -316,10 +378,25 @@ class DunningInstalmentPlanLine(models.Model):
                               index=True)
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
     currency_id = fields.Many2one(related="plan_id.currency_id")
-    sequence = fields.Integer(string="#", required=True)
+    sequence = fields.Integer(string="#", required=True,
+                              help="0 for the down payment, then the instalments from 1.")
+    is_down_payment = fields.Boolean(string="Down Payment")
+    label = fields.Char(string="Payment", compute="_compute_label")
     date = fields.Date(required=True)
     amount = fields.Monetary(required=True)
     amount_cumulative = fields.Monetary(string="Cumulative", required=True)
     state = fields.Selection(
         [("pending", "To pay"), ("paid", "Paid"), ("missed", "Missed")],
         default="pending", required=True)
+
+    @api.depends("label", "date")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._("%(payment)s on %(date)s", payment=line.label,
+                                           date=format_date(self.env, line.date))
+
+    @api.depends("is_down_payment", "sequence")
+    def _compute_label(self):
+        for line in self:
+            line.label = (self.env._("Down payment") if line.is_down_payment
+                          else self.env._("Instalment %s", line.sequence))

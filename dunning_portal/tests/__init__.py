@@ -9,3 +9,4 @@ from . import test_portal_input
 from . import test_portal_withdraw
 from . import test_portal_statement
 from . import test_portal_payment_failed
+from . import test_portal_plans_backoffice

@@ -1,0 +1,1 @@
+from . import dunning_instalment_plan_wizard
