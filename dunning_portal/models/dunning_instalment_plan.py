@@ -269,16 +269,14 @@ class DunningInstalmentPlan(models.Model):
         open_invoices._dunning_pause_until(self.line_ids[:1].date)
         instalments = self.line_ids.filtered(lambda line: not line.is_down_payment)
         down = self.line_ids.filtered("is_down_payment")[:1]
-        args = {"count": len(instalments), "date": instalments[:1].date}
+        args = {"count": len(instalments), "date": format_date(self.env, instalments[:1].date)}
         if down:
             args.update(amount=format_amount(self.env, down.amount, self.currency_id),
-                        down_date=down.date)
+                        down_date=format_date(self.env, down.date))
             note = self.env._(
                 "Payment plan approved (a down payment of %(amount)s on %(down_date)s, then "
                 "%(count)s instalments from %(date)s): reminders paused until each payment "
                 "falls due.", **args)
-            args.update(date=format_date(self.env, args["date"]),
-                        down_date=format_date(self.env, down.date))
             intro = self.env._(
                 "Your payment plan is approved: a down payment of %(amount)s on %(down_date)s, "
                 "then %(count)s instalments, the first on %(date)s.", **args)
@@ -288,7 +286,7 @@ class DunningInstalmentPlan(models.Model):
                 "paused until each instalment falls due.", **args)
             intro = self.env._(
                 "Your payment plan is approved: %(count)s instalments, the first on %(date)s.",
-                count=args["count"], date=format_date(self.env, args["date"]))
+                **args)
         for inv in open_invoices:
             inv.message_post(body=note)
         self._dunning_tell_customer(self.env._("Your payment plan is approved"), intro)

@@ -263,7 +263,9 @@ class ResPartner(models.Model):
             })
 
     def action_dunning_instalment_plans(self):
+        """The payment plans of this customer (for those who may read plans)."""
         self.ensure_one()
+        self.env["dunning.instalment.plan"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "dunning_portal.action_dunning_instalment_plan")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]

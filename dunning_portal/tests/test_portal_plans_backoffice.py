@@ -83,6 +83,9 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
         self.assertEqual(plan.line_ids.mapped("amount_cumulative"), [300.0, 700.0, 1100.0, 1500.0])
         self.assertEqual(self.inv_old.dunning_paused_until, self.down_date)
         self.assertFalse(self.inv_later.dunning_paused_until)
+        self.assertEqual(plan.next_line_id.display_name,
+                         f"Down payment on {format_date(self.env, self.down_date)}")
+        self.assertEqual(self.customer.dunning_plan_count, 1)
         # the down payment and the first instalment paid by real payments
         self._pay(self.inv_old, amount=300.0, day=self.down_date)
         self._run(self.down_date + timedelta(days=1))
@@ -121,6 +124,11 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
         form = self._form(default_partner_id=self.customer.id)
         form.frequency = "custom"
         self.assertEqual(len(form.line_ids), 3, "starts from the monthly schedule")
+        with form.line_ids.new() as line:
+            line.date = self.today + timedelta(days=120)
+            line.amount = 10.0
+            self.assertEqual(line.label, "Instalment 4")
+        form.line_ids.remove(3)
         days = [self.today, self.today + timedelta(days=10), self.today + timedelta(days=45)]
         for index, (day, amount) in enumerate(zip(days, (700.0, 500.0, 500.0))):
             with form.line_ids.edit(index) as line:
@@ -251,6 +259,7 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
         self.assertEqual(wizard.invoice_ids, self.inv_old, "the invoices still open")
         new = self.Plan.browse(wizard.action_confirm()["res_id"])
         self.assertEqual((old.state, old.replaced_by_id), ("renegotiated", new))
+        self.assertFalse(old.next_line_id, "nothing more to pay under the old plan")
         self.assertEqual((new.state, new.replaces_id, new.amount_agreed), ("approved", old, 700.0))
         self.assertEqual(new.line_ids.mapped("amount"), [350.0, 350.0])
         self.assertEqual(self.inv_old.dunning_paused_until, self.today + timedelta(days=3),
@@ -281,13 +290,19 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
             ("res.partner", "action_dunning_instalment_plan", [self.customer2.ids]),
             ("account.move", "action_dunning_instalment_plan", [self.inv_other.ids]),
         ]
-        for user in (billing, self.portal_user):
+        # a billing user may read the plans, not a portal user
+        portal_calls = calls + [
+            ("res.partner", "action_dunning_instalment_plans", [self.customer.ids])]
+        for user, user_calls in ((billing, calls), (self.portal_user, portal_calls)):
             env = self.env(user=user.id, context={})
-            for model, method, args in calls:
+            for model, method, args in user_calls:
                 with self.assertRaises(AccessError, msg=f"{user.login} {model}.{method}"):
                     rpc.call_kw(env[model], method, args, {})
         self.assertEqual(plan.state, "approved")
         self.assertFalse(self.Plan.search([("partner_id", "=", self.customer2.id)]))
+        action = rpc.call_kw(self.env(user=billing.id, context={})["res.partner"],
+                             "action_dunning_instalment_plans", [self.customer.ids], {})
+        self.assertEqual(action["res_model"], "dunning.instalment.plan", "reading is fine")
         # a collector (dunning user, not an accountant) agrees one over RPC
         collector = new_test_user(self.env, login="plan_collector",
                                   groups="dunning_chain.group_dunning_user")
