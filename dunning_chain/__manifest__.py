@@ -12,6 +12,7 @@
     "data": [
         "security/dunning_security.xml",
         "security/ir.model.access.csv",
+        "security/dunning_agency_security.xml",
         "data/mail_template_data.xml",
         "data/mail_template_payment_data.xml",
         "data/dunning_charge_data.xml",
@@ -19,6 +20,8 @@
         "data/ir_cron_data.xml",
         "report/dunning_letter_report.xml",
         "report/dunning_statement_report.xml",
+        "report/dunning_casefile_report.xml",
+        "data/dunning_agency_case_data.xml",
         "wizard/dunning_pause_wizard_views.xml",
         "wizard/dunning_dispute_wizard_views.xml",
         "wizard/dunning_certified_wizard_views.xml",
@@ -34,6 +37,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/dunning_menus.xml",
+        "views/dunning_agency_case_views.xml",
     ],
     "demo": [
         "demo/dunning_demo.xml",

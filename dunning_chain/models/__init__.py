@@ -29,3 +29,9 @@ from . import res_config_settings
 from . import ir_attachment
 from . import dunning_aging
 from . import dunning_demo
+from . import dunning_agency_case
+from . import dunning_agency_recovery
+from . import dunning_agency_hold
+from . import dunning_agency_casefile
+from . import dunning_casefile
+from . import dunning_casefile_files

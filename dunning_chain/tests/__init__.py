@@ -13,3 +13,5 @@ from . import test_dunning_statement
 from . import test_dunning_messages
 from . import test_dunning_payment_journey
 from . import test_dunning_certified
+from . import test_dunning_casefile
+from . import test_dunning_agency_case

@@ -3,3 +3,4 @@ from . import dunning_preview_wizard
 from . import dunning_dispute_wizard
 from . import dunning_charge_waive_wizard
 from . import dunning_certified_wizard
+from . import dunning_evidence_bundle
