@@ -245,11 +245,12 @@ class ResPartner(models.Model):
 
     def _compute_dunning_plan_count(self):
         Plan = self.env["dunning.instalment.plan"]
+        partners = self.commercial_partner_id._origin
         counts = dict(Plan._read_group(
-            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"],
-            ["__count"])) if Plan.has_access("read") else {}
+            [("partner_id", "in", partners.ids)], ["partner_id"], ["__count"])
+        ) if partners and Plan.has_access("read") else {}
         for partner in self:
-            partner.dunning_plan_count = counts.get(partner.commercial_partner_id, 0)
+            partner.dunning_plan_count = counts.get(partner.commercial_partner_id._origin, 0)
 
     def action_dunning_instalment_plan(self):
         """Agree a payment plan with this customer (all their overdue invoices by default)."""
