@@ -24,6 +24,7 @@
         "data/dunning_agency_case_data.xml",
         "wizard/dunning_pause_wizard_views.xml",
         "wizard/dunning_dispute_wizard_views.xml",
+        "wizard/dunning_call_outcome_views.xml",
         "wizard/dunning_certified_wizard_views.xml",
         "data/dunning_evidence_data.xml",
         "data/mail_activity_type_data.xml",
@@ -38,7 +39,16 @@
         "views/res_config_settings_views.xml",
         "views/dunning_menus.xml",
         "views/dunning_agency_case_views.xml",
+        "views/dunning_call_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "dunning_chain/static/src/activity/*.js",
+        ],
+        "web.assets_tests": [
+            "dunning_chain/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/dunning_demo.xml",
     ],

@@ -29,6 +29,10 @@ from . import res_config_settings
 from . import ir_attachment
 from . import dunning_aging
 from . import dunning_demo
+from . import dunning_call
+from . import dunning_call_desk
+from . import dunning_call_links
+from . import mail_activity
 from . import dunning_agency_case
 from . import dunning_agency_recovery
 from . import dunning_agency_hold

@@ -54,19 +54,21 @@ class DunningChannelTask(models.AbstractModel):
         if hours:
             intro = Markup("%s<br/>%s") % (intro, hours)
         return self._dunning_task(
-            "mail.mail_activity_data_call",
+            "dunning_chain.mail_activity_type_dunning_call",
             self.env._("Call %s about overdue invoices", self.partner_id.display_name),
             intro, deadline=deadline, user=user)
 
-    def _dunning_call_window(self, user):
+    def _dunning_call_window(self, user, since=None):
         """(deadline, words) of a call: the next day the policy allows in the customer's time
         zone (today there when it is one and its window is still open; closed days skipped;
         the preferred days do not hold a call back), and its hours there and in the caller's
-        zone: "Call between 09:00 and 18:00 Europe/Madrid (08:00-17:00 your time)."."""
+        zone: "Call between 09:00 and 18:00 Europe/Madrid (08:00-17:00 your time).".
+        ``since`` (naive UTC, default now): the first moment the call may be due (another
+        attempt tomorrow)."""
         partner, company = self.partner_id, self.company_id
         tz, _source = self.env["dunning.plan"]._dunning_timezone_for(partner, company,
                                                                       self.channel)
-        now = fields.Datetime.now().replace(microsecond=0)
+        now = since or fields.Datetime.now().replace(microsecond=0)
         rules = dataclasses.replace(self.policy_id._dunning_window_rules(),
                                     preferred_weekdays=frozenset())
         closed = partner._dunning_closed_days(company, now.date() - timedelta(days=1),

@@ -14,4 +14,6 @@ from . import test_dunning_messages
 from . import test_dunning_payment_journey
 from . import test_dunning_certified
 from . import test_dunning_casefile
+from . import test_dunning_calls
+from . import test_dunning_calls_tour
 from . import test_dunning_agency_case

@@ -57,7 +57,8 @@ class TestDunningChain(DunningCommon):
         self.assertEqual(call.delivery_state, "task")
         activity = self.env["mail.activity"].browse(call.activity_id.id)
         self.assertEqual(activity.res_id, self.customer.id)
-        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(activity.activity_type_id,
+                         self.env.ref("dunning_chain.mail_activity_type_dunning_call"))
         self.assertIn(invoice.name, str(activity.note))
 
         self._run(due + timedelta(days=30))

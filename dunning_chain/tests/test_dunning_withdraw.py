@@ -37,7 +37,8 @@ class TestDunningWithdraw(DunningCommon):
         self._run(call_day + timedelta(days=1), hour=9)
         self.assertFalse(self._comms(state="sent", channel="call"))
         self.assertFalse(self.customer.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")))
+            lambda a: a.activity_type_id == self.env.ref(
+                "dunning_chain.mail_activity_type_dunning_call")))
 
     def test_debt_summary_goes_out_without_the_disputed_invoice(self):
         kept = self._invoice(self.START, amount=500.0)
