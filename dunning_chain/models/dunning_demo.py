@@ -13,9 +13,12 @@ DEMO_CUSTOMERS = [
     ("berlin", "Spree Maschinenbau GmbH", "Berlin", "DE", "Europe/Berlin", "de_DE",
      "buchhaltung@spree-maschinen.example.com", "+49 151 23456789", "Friedrichstraße 43",
      "10117", "BE"),
+    ("valencia", "Textiles Levante S.A.", "Valencia", "ES", "Europe/Madrid", "es_ES",
+     "administracion@textiles-levante.example.com", "+34 661 234 567", "Calle de Colón 48",
+     "46004", "V"),
 ]
-# businesses with a VAT number: the late payment law for businesses applies to them
-DEMO_VAT = {"madrid": "ESB28000008", "berlin": "DE136695976"}  # valid for base_vat
+# businesses with a VAT number (valid for base_vat): the late payment law for businesses applies
+DEMO_VAT = {"madrid": "ESB28000008", "berlin": "DE136695976", "valencia": "ESB46123451"}
 # (customer, days overdue (negative: due in N days), amount, paid fraction)
 DEMO_INVOICES = [
     ("madrid", -3, 1250.00, 0.0),
@@ -30,6 +33,8 @@ DEMO_INVOICES = [
     # 11-12 days: the step reached is the +10 SMS when dunning_sms is installed
     ("newyork", 12, 1260.00, 0.0),
     ("berlin", 11, 735.00, 0.0),
+    # 52 days: the burofax of the +45 step (the collector's desk, dunning_demo_desk.py)
+    ("valencia", 52, 2150.00, 0.0),
 ]
 # Odoo's demo payment provider (fake card payments, test mode) and wire transfer: installed
 # with the demo so a newcomer can pay from the customer page, never a dependency of ours (a
@@ -150,10 +155,8 @@ class DunningDemo(models.AbstractModel):
         env.ref("dunning_chain.policy_default").charge_mode = "book"
         env.ref("dunning_chain.level_invoice_issued").active = True  # new invoices announced
         env["dunning.plan"]._dunning_plan(companies=company)
-        handoff = env["dunning.communication"].search([
-            ("partner_id", "=", partners["madrid"].id), ("level_id.offset_days", "=", 60)])
-        handoff.action_approve()
-        handoff.action_send_now()
+        # a call answered, a burofax delivered, the hand-off sent and an agency's recovery
+        self.with_env(env)._load_demo_desk(company, partners)
 
     @api.model
     def _enable_demo_payment(self, company, bank_account):
