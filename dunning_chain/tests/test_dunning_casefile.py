@@ -169,6 +169,8 @@ class TestDunningCasefile(CasefileCommon):
         case = handoff.agency_case_ids
         message = case.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
         self.assertEqual(message.partner_ids, self.agency)
+        self.assertIn("We hand over to you the collection of", message.body)
+        self.assertIn(case.name, message.subject)
         self.assertEqual(sorted(message.attachment_ids.mapped("mimetype")),
                          ["application/zip", "text/html"], "the PDF (HTML in tests) and the ZIP")
         mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
