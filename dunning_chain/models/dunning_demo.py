@@ -33,7 +33,9 @@ DEMO_INVOICES = [
     # 11-12 days: the step reached is the +10 SMS when dunning_sms is installed
     ("newyork", 12, 1260.00, 0.0),
     ("berlin", 11, 735.00, 0.0),
-    # 52 days: the burofax of the +45 step (the collector's desk, dunning_demo_desk.py)
+    # the collector's desk (dunning_demo_desk.py): 17 days, a call on the Collector's Day;
+    # 52 days, the burofax of the +45 step
+    ("berlin", 17, 1830.00, 0.0),
     ("valencia", 52, 2150.00, 0.0),
 ]
 # Odoo's demo payment provider (fake card payments, test mode) and wire transfer: installed

@@ -1,5 +1,5 @@
-"""Demo data of the collector's desk: a call whose outcome was logged, a burofax delivered with
-its proof, a case handed to a collection agency with a first recovery. Built by
+"""Demo data of the collector's desk: a call whose outcome was logged and one still to make
+(the Collector's Day), a burofax delivered with its proof, a case handed to a collection agency with a first recovery. Built by
 dunning.demo._load_demo once the chain is planned.
 
 The demo's steps leave as a collector's *Send Anyway* would: within the send window they just
@@ -66,6 +66,8 @@ class DunningDemoDesk(models.AbstractModel):
                 "note": "Spoke with Marta (accounts payable): the invoice is approved, it goes "
                         "with next week's payment run.",
             })
+        # Berlin: the call of the 15-day step, on today's Collector's Day
+        self._demo_send(planned("berlin", "call"))
         # Valencia: the burofax of the 45-day step, posted and delivered, the proof uploaded
         for burofax in self._demo_send(planned("valencia", "certified") |
                                        planned("valencia", "email")):
