@@ -1,6 +1,6 @@
 {
     "name": "Dunning Chains: Customer Portal",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "Customers see what they owe and act on it: pay, dispute, promise a date, "
                "ask for instalments, from a signed link in every reminder",
     "category": "Accounting/Accounting",
