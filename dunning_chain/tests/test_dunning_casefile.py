@@ -267,3 +267,9 @@ class TestDunningCasefileRights(CasefileCommon):
         other = new_test_user(self.env, login="cf_other", groups="dunning_chain.group_dunning_user")
         with self.assertRaises(AccessError):
             bundle.zip_id.with_user(other).read(["datas"])
+        # nor download them through the bundle, nor can people outside the dunning groups
+        for user in (other, billing, employee, portal):
+            env = self.env(user=user.id, context={})
+            for method in ("action_download_zip", "action_download_pdf"):
+                with self.assertRaises(AccessError, msg=f"{user.login} {method}"):
+                    rpc.call_kw(env["dunning.evidence.bundle"], method, [bundle.ids], {})
