@@ -224,8 +224,11 @@ class DunningInstalmentPlan(models.Model):
         return Markup("<ul>%s</ul>") % rows
 
     def _dunning_tell_customer(self, subject, intro):
-        """E-mail the customer (the plan's chatter keeps it); without an address, a call task."""
+        """E-mail the customer (the plan's chatter keeps it); without an address, a call task.
+        Called in the customer's language (_dunning_customer_lang); the words for staff are in
+        the user's."""
         self.ensure_one()
+        staff = self.with_context(lang=self.env.user.lang or self.env.lang)
         body = Markup("<p>%s</p>") % intro
         if self.state == "approved":
             body += self._dunning_schedule_html()
@@ -239,9 +242,9 @@ class DunningInstalmentPlan(models.Model):
             self.message_post(body=body, subject=subject, partner_ids=self.partner_id.ids,
                               message_type="comment", subtype_xmlid="mail.mt_comment")
         else:
-            self.message_post(body=body + Markup("<p><b>%s</b></p>") % self.env._(
+            self.message_post(body=body + Markup("<p><b>%s</b></p>") % staff.env._(
                 "The customer has no e-mail address: tell them by phone or by post."))
-            self.activity_schedule(
+            staff.activity_schedule(
                 "mail.mail_activity_data_call",
                 user_id=self.invoice_ids[:1]._dunning_responsible().id,
                 summary=subject)
@@ -269,27 +272,37 @@ class DunningInstalmentPlan(models.Model):
         open_invoices._dunning_pause_until(self.line_ids[:1].date)
         instalments = self.line_ids.filtered(lambda line: not line.is_down_payment)
         down = self.line_ids.filtered("is_down_payment")[:1]
-        args = {"count": len(instalments), "date": format_date(self.env, instalments[:1].date)}
+        customer = self._dunning_customer_lang()
+
+        def args(env):
+            values = {"count": len(instalments), "date": format_date(env, instalments[:1].date)}
+            if down:
+                values.update(amount=format_amount(env, down.amount, self.currency_id),
+                              down_date=format_date(env, down.date))
+            return values
+
         if down:
-            args.update(amount=format_amount(self.env, down.amount, self.currency_id),
-                        down_date=format_date(self.env, down.date))
             note = self.env._(
                 "Payment plan approved (a down payment of %(amount)s on %(down_date)s, then "
                 "%(count)s instalments from %(date)s): reminders paused until each payment "
-                "falls due.", **args)
-            intro = self.env._(
+                "falls due.", **args(self.env))
+            intro = customer.env._(
                 "Your payment plan is approved: a down payment of %(amount)s on %(down_date)s, "
-                "then %(count)s instalments, the first on %(date)s.", **args)
+                "then %(count)s instalments, the first on %(date)s.", **args(customer.env))
         else:
             note = self.env._(
                 "Payment plan approved (%(count)s instalments from %(date)s): reminders "
-                "paused until each instalment falls due.", **args)
-            intro = self.env._(
+                "paused until each instalment falls due.", **args(self.env))
+            intro = customer.env._(
                 "Your payment plan is approved: %(count)s instalments, the first on %(date)s.",
-                **args)
+                **args(customer.env))
         for inv in open_invoices:
             inv.message_post(body=note)
-        self._dunning_tell_customer(self.env._("Your payment plan is approved"), intro)
+        customer._dunning_tell_customer(customer.env._("Your payment plan is approved"), intro)
+
+    def _dunning_customer_lang(self):
+        """This plan in the customer's language: what the customer reads is written in it."""
+        return self.with_context(lang=self.partner_id.lang or self.env.lang)
 
     def action_refuse(self):
         for plan in self.filtered(lambda p: p.state == "requested"):
@@ -298,10 +311,11 @@ class DunningInstalmentPlan(models.Model):
                 inv.message_post(body=self.env._("Payment plan refused: the reminders go on."))
             plan.activity_feedback(["mail.mail_activity_data_todo"],
                                    feedback=self.env._("Refused"))
-            plan._dunning_tell_customer(
-                self.env._("About your payment plan request"),
-                self.env._("We cannot accept the payment plan you asked for: the invoices "
-                           "remain due. Please contact us if you need to talk about it."))
+            customer = plan._dunning_customer_lang()
+            customer._dunning_tell_customer(
+                customer.env._("About your payment plan request"),
+                customer.env._("We cannot accept the payment plan you asked for: the invoices "
+                               "remain due. Please contact us if you need to talk about it."))
         return True
 
     # ------------------------------------------------------------------ follow

@@ -240,6 +240,21 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
         self.assertIn(f"/plan/{plan.id}/pay", page)
         self.assertIn("$\xa0300.00, due", page, "the down payment first")
 
+    def test_customer_reads_the_plan_in_their_language(self):
+        """The accountant works in English; a Spanish customer gets the plan in Spanish, the
+        invoice's note stays in the accountant's language."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "dunning_portal")])._update_translations(["es_ES"])
+        self.customer.lang = "es_ES"
+        plan = self._confirm(self._weekly_with_down_payment())
+        message = self._customer_messages(plan)
+        self.assertEqual(message.subject, "Hemos aprobado su plan de pagos")
+        self.assertIn("Consulte y pague sus facturas", str(message.body))
+        notes = plan.invoice_ids.message_ids.filtered(lambda m: "Payment plan approved" in str(
+            m.body))
+        self.assertTrue(notes, "the invoices' notes are the accountant's, in English")
+
     # ------------------------------------------------------------------ renegotiation
     def test_renegotiation_keeps_both_plans(self):
         form = self._form(default_partner_id=self.customer.id)
