@@ -398,7 +398,8 @@ class DunningInstalmentPlanLine(models.Model):
     amount = fields.Monetary(required=True)
     amount_cumulative = fields.Monetary(string="Cumulative", required=True)
     state = fields.Selection(
-        [("pending", "To pay"), ("paid", "Paid"), ("missed", "Missed")],
+        [("pending", "To pay"), ("paid", "Paid"), ("missed", "Missed"),
+         ("replaced", "Replaced")],
         default="pending", required=True)
 
     @api.depends("label", "date")

@@ -194,6 +194,11 @@ class DunningInstalmentPlan(models.Model):
         self.ensure_one()
         open_invoices = self.invoice_ids.filtered(lambda m: m._dunning_is_open())
         self.write({"state": "renegotiated", "replaced_by_id": new_plan.id})
+        # instalments the payments covered are paid; what was still to pay is the new plan's
+        paid = self.amount_paid
+        for line in self.line_ids.filtered(lambda line: line.state == "pending"):
+            covered = self.currency_id.compare_amounts(paid, line.amount_cumulative) >= 0
+            line.state = "paid" if covered else "replaced"
         open_invoices.filtered("dunning_paused_until").dunning_paused_until = False
         link = Markup('<a href="#" data-oe-model="%s" data-oe-id="%s">%s</a>')
         self.message_post(body=self.env._(

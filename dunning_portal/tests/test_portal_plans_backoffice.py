@@ -275,6 +275,8 @@ class TestDunningPortalPlansBackoffice(DunningPortalCommon):
         new = self.Plan.browse(wizard.action_confirm()["res_id"])
         self.assertEqual((old.state, old.replaced_by_id), ("renegotiated", new))
         self.assertFalse(old.next_line_id, "nothing more to pay under the old plan")
+        self.assertEqual(old.line_ids.mapped("state"), ["paid", "replaced", "replaced"],
+                         "800.00 paid covers the first instalment; the rest is the new plan's")
         self.assertEqual((new.state, new.replaces_id, new.amount_agreed), ("approved", old, 700.0))
         self.assertEqual(new.line_ids.mapped("amount"), [350.0, 350.0])
         self.assertEqual(self.inv_old.dunning_paused_until, self.today + timedelta(days=3),
