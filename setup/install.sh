@@ -32,6 +32,7 @@ mkdir -p "$DUNNING_HOME"
 missing=()
 command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)      # PDF letters
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)            # browser tests of the portal
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)     # tests read the case file PDF
 command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)          # psycopg2
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

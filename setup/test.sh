@@ -31,9 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in wkhtmltopdf chromium; do
+for tool in wkhtmltopdf chromium pdftotext; do
   command -v "$tool" >/dev/null 2>&1 ||
-    die "$tool is missing (letters and browser tests need it): run ./setup/install.sh --no-serve"
+    die "$tool is missing (letters, browser tests and the case file tests need it): run ./setup/install.sh --no-serve"
 done
 
 TEST_ADDONS="dunning_test_webhook"

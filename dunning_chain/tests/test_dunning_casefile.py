@@ -6,7 +6,6 @@ import email.policy
 import hashlib
 import io
 import re
-import shutil
 import subprocess
 import zipfile
 from datetime import timedelta
@@ -14,7 +13,6 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, UserError
 from odoo.service import model as rpc
 from odoo.tests import freeze_time, new_test_user, tagged
-from odoo.tools.pdf import OdooPdfFileReader
 
 from .common import DunningCommon
 
@@ -22,15 +20,10 @@ REFERENCE = re.compile(r"DUN/\d{4}/\d{6}")
 
 
 def pdf_text(content):
-    """The PDF's text as pdftotext (poppler) reads it, else as Odoo's PDF reader does."""
-    if shutil.which("pdftotext"):
-        result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content,
-                                capture_output=True, check=True)
-        text = result.stdout.decode()
-    else:
-        reader = OdooPdfFileReader(io.BytesIO(content), strict=False)
-        text = "\n".join(page.extract_text() for page in reader.pages)
-    return " ".join(text.split())
+    """The PDF's text as pdftotext (poppler, installed by setup/install.sh) reads it."""
+    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content,
+                            capture_output=True, check=True)
+    return " ".join(result.stdout.decode().split())
 
 
 class CasefileCommon(DunningCommon):
