@@ -13,6 +13,7 @@
         "security/dunning_security.xml",
         "security/ir.model.access.csv",
         "security/dunning_agency_security.xml",
+        "security/dunning_insight_security.xml",
         "data/mail_template_data.xml",
         "data/mail_template_payment_data.xml",
         "data/dunning_charge_data.xml",
@@ -40,10 +41,13 @@
         "views/dunning_menus.xml",
         "views/dunning_agency_case_views.xml",
         "views/dunning_call_views.xml",
+        "views/dunning_insight_views.xml",
+        "data/dunning_insight_data.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "dunning_chain/static/src/activity/*.js",
+            "dunning_chain/static/src/insight/*",
         ],
         "web.assets_tests": [
             "dunning_chain/static/tests/tours/*.js",

@@ -40,3 +40,6 @@ from . import dunning_agency_hold
 from . import dunning_agency_casefile
 from . import dunning_casefile
 from . import dunning_casefile_files
+from . import dunning_fact
+from . import dunning_fact_refresh
+from . import dunning_insight

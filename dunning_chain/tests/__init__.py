@@ -17,3 +17,4 @@ from . import test_dunning_casefile
 from . import test_dunning_calls
 from . import test_dunning_calls_tour
 from . import test_dunning_agency_case
+from . import test_dunning_insight
