@@ -11,12 +11,14 @@
     "data": [
         "security/ir.model.access.csv",
         "security/dunning_portal_security.xml",
+        "security/dunning_engagement_security.xml",
         "views/dunning_portal_templates.xml",
         "wizard/dunning_instalment_plan_wizard_views.xml",
         "views/dunning_instalment_plan_views.xml",
         "views/dunning_policy_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/dunning_engagement_views.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -7,3 +7,4 @@ from . import res_partner
 from . import dunning_portal_link_request
 from . import ir_config_parameter
 from . import dunning_instalment_plan_agree
+from . import dunning_engagement

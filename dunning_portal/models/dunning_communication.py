@@ -7,9 +7,12 @@ class DunningCommunication(models.Model):
     def _dunning_customer_url(self):
         """Every reminder links to the customer's signed dunning page (no login needed) for the
         communication's company: the page shows that company's invoices, plans and messages
-        only. Called when the communication is sent (customer_url keeps it)."""
+        only. Called when the communication is sent (customer_url keeps it). The link names
+        the communication (signed with it): what the customer does from it is logged for this
+        message (dunning.engagement)."""
         self.ensure_one()
-        return self.partner_id.commercial_partner_id._dunning_portal_url(self.company_id)
+        return self.partner_id.commercial_partner_id._dunning_portal_url(
+            self.company_id, communication=self)
 
 
 class DunningPlan(models.AbstractModel):

@@ -13,6 +13,9 @@ DAY = 86400
 # link stays short enough for an SMS.
 SIGNATURE_LENGTH = 32
 SIGNATURE_RE = re.compile(r"[0-9a-f]{%d}" % SIGNATURE_LENGTH)
+# The last segment of a link: the signature, preceded by the communication that gave the link
+# ("<communication id>-<signature>", signed with it) for the links of sent messages.
+TOKEN_RE = re.compile(r"(?:([1-9][0-9]{0,9})-)?([0-9a-f]{%d})" % SIGNATURE_LENGTH)
 # Whatever a policy says, a link lives at most this long.
 MAX_LINK_DAYS = 90
 DEFAULT_LINK_DAYS = 30
@@ -21,9 +24,20 @@ MAX_ID = 2**31 - 1
 DUNNING_USER = "dunning_chain.group_dunning_user"
 
 
-def _sign(env, partner_id, company_id, expires, version):
-    return hmac(env(su=True), SCOPE, (int(partner_id), int(company_id), int(expires),
-                                      int(version)))[:SIGNATURE_LENGTH]
+def _sign(env, partner_id, company_id, expires, version, communication_id=None):
+    payload = (int(partner_id), int(company_id), int(expires), int(version))
+    if communication_id:
+        payload += (int(communication_id),)
+    return hmac(env(su=True), SCOPE, payload)[:SIGNATURE_LENGTH]
+
+
+def parse_token(token):
+    """(communication id or None, signature) of a link's last segment, or (None, None) when
+    it has neither shape."""
+    match = TOKEN_RE.fullmatch(token) if isinstance(token, str) else None
+    if not match:
+        return None, None
+    return valid_id(match.group(1)) if match.group(1) else None, match.group(2)
 
 
 def valid_id(value):
@@ -51,18 +65,25 @@ class ResPartner(models.Model):
              "links raises it, and every link given before stops working.")
 
     # ------------------------------------------------------------------ signed links
-    def _dunning_portal_signature(self, company, expires):
+    def _dunning_portal_signature(self, company, expires, communication=None):
         """HMAC-SHA256 (key: the database secret) of ('dunning_portal', (commercial partner
-        id, company id, expiry timestamp, link version)), truncated to 128 bits."""
+        id, company id, expiry timestamp, link version[, communication id])), truncated to 128
+        bits."""
         self.ensure_one()
-        return _sign(self.env, self.id, company.id, expires, self.sudo().dunning_link_version)
+        return _sign(self.env, self.id, company.id, expires, self.sudo().dunning_link_version,
+                     communication.id if communication else None)
 
-    def _dunning_portal_path(self, company, expires):
-        """Path of the customer's page for one company, signed until ``expires`` (unix time)."""
+    def _dunning_portal_path(self, company, expires, communication=None):
+        """Path of the customer's page for one company, signed until ``expires`` (unix time).
+        The link a sent message gives names the message in its last segment
+        (``<communication id>-<signature>``), signed with it: what the customer does from
+        the page is logged for that message, and a changed id is a forged link."""
         self.ensure_one()
         partner = self.commercial_partner_id
-        return (f"/dunning/{partner.id}/{company.id}/{int(expires)}/"
-                f"{partner._dunning_portal_signature(company, expires)}")
+        token = partner._dunning_portal_signature(company, expires, communication)
+        if communication:
+            token = f"{communication.id}-{token}"
+        return f"/dunning/{partner.id}/{company.id}/{int(expires)}/{token}"
 
     def _dunning_portal_link_days(self, company):
         """How long a new link lives: the policy's validity, at most MAX_LINK_DAYS."""
@@ -70,16 +91,17 @@ class ResPartner(models.Model):
         days = policy.link_validity_days if policy and policy.link_validity_days else DEFAULT_LINK_DAYS
         return max(1, min(days, MAX_LINK_DAYS))
 
-    def _dunning_portal_url(self, company=None, expires=None):
+    def _dunning_portal_url(self, company=None, expires=None, communication=None):
         """Absolute signed URL of the customer's dunning page for ``company`` (the customer's
         company, else the current one), valid for the policy's link_validity_days (30 by
-        default, 90 at most)."""
+        default, 90 at most); given by ``communication`` when a message gives it."""
         self.ensure_one()
         partner = self.commercial_partner_id
         company = company or partner.company_id or self.env.company
         if expires is None:
             expires = int(time.time()) + partner._dunning_portal_link_days(company) * DAY
-        return partner.get_base_url() + partner._dunning_portal_path(company, expires)
+        return partner.get_base_url() + partner._dunning_portal_path(company, expires,
+                                                                     communication)
 
     @api.model
     def _dunning_portal_check(self, partner_id, company_id, expires, signature):
@@ -99,11 +121,12 @@ class ResPartner(models.Model):
         if not partner_id or not company_id or not isinstance(expires, int) \
                 or not 0 < expires < time.time() + (MAX_LINK_DAYS + 1) * DAY:
             return invalid
-        if not isinstance(signature, str) or not SIGNATURE_RE.fullmatch(signature):
+        communication_id, signature = parse_token(signature)
+        if not signature:
             return invalid
         partner = Partner.browse(partner_id).exists()
         version = partner.dunning_link_version if partner else 0
-        expected = _sign(self.env, partner_id, company_id, expires, version)
+        expected = _sign(self.env, partner_id, company_id, expires, version, communication_id)
         if not consteq(expected, signature):
             return invalid
         company = Company.browse(company_id).exists()
@@ -115,6 +138,19 @@ class ResPartner(models.Model):
         if expires < time.time():
             return "expired", partner, company
         return "ok", partner, company
+
+    @api.model
+    def _dunning_portal_link_communication(self, partner, company, token):
+        """The sent message that gave this link (whose check passed), or an empty recordset
+        for a link that names none (links given before messages were named in them, a
+        preview)."""
+        Comm = self.env["dunning.communication"].sudo()
+        communication_id, _signature = parse_token(token)
+        comm = Comm.browse(communication_id).exists() if communication_id else Comm
+        if (not comm or comm.state != "sent" or comm.company_id != company
+                or comm.partner_id.commercial_partner_id != partner):
+            return Comm
+        return comm
 
     @api.model
     def _dunning_portal_check_legacy(self, partner_id, expires, signature):

@@ -11,3 +11,4 @@ from . import test_portal_statement
 from . import test_portal_payment_failed
 from . import test_portal_plans_backoffice
 from . import test_portal_call_plan
+from . import test_portal_engagement
