@@ -14,6 +14,7 @@
         "data/dunning_policy_data.xml",
         "views/dunning_policy_views.xml",
         "views/dunning_communication_views.xml",
+        "views/res_partner_views.xml",
     ],
     "installable": True,
     "auto_install": False,

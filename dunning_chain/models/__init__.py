@@ -40,6 +40,10 @@ from . import dunning_agency_hold
 from . import dunning_agency_casefile
 from . import dunning_casefile
 from . import dunning_casefile_files
+from . import dunning_payer_rating
+from . import dunning_segment
+from . import res_partner_insight
+from . import dunning_plan_customer
 from . import dunning_fact
 from . import dunning_fact_refresh
 from . import dunning_insight

@@ -1,6 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .dunning_payer_rating import RATING_SELECTION
+
 
 class DunningAging(models.Model):
     """Overdue by customer: what each customer owes, by age of the due date (a database view
@@ -24,6 +26,11 @@ class DunningAging(models.Model):
     amount_over_90 = fields.Monetary(string="Over 90", readonly=True)
     amount_overdue = fields.Monetary(string="Overdue", readonly=True)
     amount_total = fields.Monetary(string="Total Due", readonly=True)
+    rating = fields.Selection(
+        [(value, value) for value, _label in RATING_SELECTION], string="Rating", readonly=True,
+        help="How the customer pays in this company (last 12 months): A on time, B after a "
+             "reminder, C needs calls or later steps, D disputes often or was handed off. "
+             "Empty: not rated.")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -43,15 +50,19 @@ class DunningAging(models.Model):
                        SUM(l.amount_residual) FILTER (WHERE %(days)s BETWEEN 61 AND 90) AS amount_61_90,
                        SUM(l.amount_residual) FILTER (WHERE %(days)s > 90) AS amount_over_90,
                        SUM(l.amount_residual) FILTER (WHERE %(days)s > 0) AS amount_overdue,
-                       SUM(l.amount_residual) AS amount_total
+                       SUM(l.amount_residual) AS amount_total,
+                       r.rating
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
                   JOIN res_partner p ON p.id = m.commercial_partner_id
+                  LEFT JOIN dunning_payer_rating r
+                    ON r.partner_id = m.commercial_partner_id AND r.company_id = m.company_id
                  WHERE l.display_type = 'payment_term' AND NOT l.reconciled
                    AND l.amount_residual > 0
                    AND m.state = 'posted' AND m.move_type = 'out_invoice'
                    AND m.payment_state IN ('not_paid', 'partial')
-                 GROUP BY m.commercial_partner_id, m.company_id, l.company_currency_id, p.user_id
+                 GROUP BY m.commercial_partner_id, m.company_id, l.company_currency_id, p.user_id,
+                          r.rating
             )""", table=SQL.identifier(self._table), days=days))
 
     def action_open_partner_dunning(self):

@@ -36,7 +36,9 @@ class DunningLevel(models.Model):
     channel_ids = fields.One2many("dunning.level.channel", "level_id", string="Channels", copy=True)
     channel_summary = fields.Char(compute="_compute_channel_summary", string="Channel(s)")
     late_payers_only = fields.Boolean(
-        help="Only for customers who usually pay late (see the policy's late payer threshold).",
+        help="Only for customers who usually pay late (see the policy's late payer threshold). "
+             "A built-in case of 'Only for Segments', from the average days late: a segment of "
+             "customers rated C or D does the same from the payer rating.",
     )
     needs_review = fields.Boolean(
         help="Messages of this level wait for an accountant's approval, even in automatic mode.",

@@ -145,7 +145,6 @@ class DunningPlan(models.AbstractModel):
         if not candidates:
             return journey
         partners = self.env["res.partner"].browse({c.partner_id for c in candidates})
-        late_days = partners._dunning_average_days_late()
         # every level an invoice may stand at: (offset, is_final)
         Level = self.env["dunning.level"].with_context(active_test=False)
         level_meta = {lvl.id: (lvl.offset_days, lvl.is_final) for lvl in Level.browse(
@@ -156,22 +155,25 @@ class DunningPlan(models.AbstractModel):
             by_partner[(candidate.partner_id, candidate.company_id)].append(candidate)
 
         plans = []  # (partner, company, policy, level, [Entry])
+        # who each customer is (its policy, segments, refused channels, late payer or not),
+        # resolved for all of them at once (dunning_plan_customer.py)
+        profiles = self._dunning_profiles(partners, by_partner.keys(), today)
         eligible_cache = {}
         why_memo = {}
         for (partner_id, company_id), items in by_partner.items():
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             company = self.env["res.company"].browse(company_id)
-            policy = partner.with_company(company)._dunning_policy(company)
+            profile = profiles[partner_id, company_id]
+            policy = profile.policy
             if not policy or partner.dunning_excluded:
                 continue
-            is_late_payer = late_days.get(partner_id, 0.0) > policy.late_payer_days
-            key = (policy.id, is_late_payer)
+            # the levels meant for the customer, the steps it refused left out
+            key = (policy.id, profile.key)
             if key not in eligible_cache:
-                levels = policy._levels_by_offset().filtered(
-                    lambda lvl: not lvl.late_payers_only or is_late_payer)
+                levels, left_out = self._dunning_levels_for(policy._levels_by_offset(), profile)
                 level_meta.update({lvl.id: (lvl.offset_days, lvl.is_final) for lvl in levels})
-                eligible_cache[key] = (levels, [lvl.offset_days for lvl in levels])
-            levels, offsets = eligible_cache[key]
+                eligible_cache[key] = (levels, [lvl.offset_days for lvl in levels], left_out)
+            levels, offsets, left_out = eligible_cache[key]
             per_level = defaultdict(list)
             for c in items:
                 current = level_meta[c.level_id] if c.level_id and c.due_state == c.due_date \
@@ -183,6 +185,8 @@ class DunningPlan(models.AbstractModel):
                     continue
                 index, skipped = decision
                 why = broken or self._dunning_reached_why(days, skipped, why_memo)
+                if left_out:
+                    why += self._dunning_left_out_why(left_out, current, levels[index])
                 per_level[levels[index]].append(Entry(c, why))
             if not per_level:
                 continue
@@ -233,7 +237,11 @@ class DunningPlan(models.AbstractModel):
                 if c.remind_reason:
                     reminded.append(c.move_id)
             amount = sum(line["amount_residual_company"] for line in lines)
-            for channel in level.channel_ids:
+            # the channels the customer refused stay out (dunning_plan_customer.py)
+            channels, left_out = self._dunning_plan_channels(partner, level)
+            if left_out:
+                reason = f"{reason}\n{left_out}"
+            for channel in channels:
                 scheduled_at, tz, why_then = self._dunning_plan_moment(
                     partner, company, policy, channel.channel, now, planning)
                 vals_list.append({

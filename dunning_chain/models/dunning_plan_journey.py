@@ -83,18 +83,18 @@ class DunningPlanJourney(models.AbstractModel):
             return []
         sent = self._dunning_levels_used([c.move_id for c in candidates], levels)
         partners = self.env["res.partner"].browse({c.partner_id for c in candidates})
-        late_days = (partners._dunning_average_days_late()
-                     if any(levels.mapped("late_payers_only")) else {})
+        groups = self._dunning_group(candidates)
+        # the customers' policies, segments and refused channels (dunning_plan_customer.py)
+        profiles = self._dunning_profiles(partners, groups.keys(), today)
         plans = []
-        for (partner_id, company_id), items in self._dunning_group(candidates).items():
+        for (partner_id, company_id), items in groups.items():
             partner = partners.browse(partner_id).with_prefetch(partners._prefetch_ids)
             company = self.env["res.company"].browse(company_id)
-            policy = partner.with_company(company)._dunning_policy(company)
+            profile = profiles[partner_id, company_id]
+            policy = profile.policy
             if not policy or partner.with_company(company).dunning_excluded:
                 continue
-            is_late_payer = late_days.get(partner_id, 0.0) > policy.late_payer_days
-            steps = policy._dunning_issue_levels().filtered(
-                lambda lvl: not lvl.late_payers_only or is_late_payer)
+            steps = self._dunning_levels_for(policy._dunning_issue_levels(), profile)[0]
             per_level = defaultdict(list)
             for c in items:
                 days = (today - c.invoice_date).days

@@ -45,10 +45,16 @@ class ResPartner(models.Model):
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         return admin if admin and admin.active else self.env.user
 
+    @api.model
+    def _dunning_settings_fields(self):
+        """The fields that decide whether and how a customer is chased (an addon adding one,
+        such as a channel preference, adds it here)."""
+        return DUNNING_SETTINGS
+
     def _dunning_check_settings_access(self, keys):
         """Whether a customer is chased, how and whom to write to is decided by dunning users:
         anyone else who may edit contacts (a salesperson) cannot switch it off."""
-        changed = set(DUNNING_SETTINGS).intersection(keys)
+        changed = set(self._dunning_settings_fields()).intersection(keys)
         if changed and not self.env.su and not self.env.user.has_group(
                 "dunning_chain.group_dunning_user"):
             raise AccessError(self.env._(
@@ -129,14 +135,10 @@ class ResPartner(models.Model):
         return "business" if partner.is_company and partner.vat else "consumer"
 
     def _dunning_policy(self, company=None):
-        """The policy that applies to this customer in the company."""
-        self.ensure_one()
-        company = company or self.env.company
-        partner = self.commercial_partner_id.with_company(company)
-        policy = partner.dunning_policy_id
-        if not policy or not policy.active or policy.kind != "overdue":
-            policy = company._dunning_default_policy()
-        return policy
+        """The policy that applies to this customer in the company: its own, else the first of
+        its segments naming one, else the company's default (``_dunning_policy_and_reason``,
+        res_partner_insight.py, says which)."""
+        return self._dunning_policy_and_reason(company)[0]
 
     def _dunning_timezone(self, company):
         """(time zone, where it comes from): the customer's, else its country's when the

@@ -18,3 +18,5 @@ from . import test_dunning_calls
 from . import test_dunning_calls_tour
 from . import test_dunning_agency_case
 from . import test_dunning_insight
+from . import test_dunning_rating
+from . import test_dunning_segments

@@ -11,15 +11,25 @@ class DunningPreviewWizard(models.TransientModel):
     line_ids = fields.One2many("dunning.preview.line", "wizard_id")
 
     def _action_open(self):
-        plans = self.env["dunning.plan"]._compute_plans()
-        self.line_ids = [fields.Command.create({
-            "partner_id": plan.partner.id,
-            "level_id": plan.level.id,
-            "invoice_ids": [fields.Command.set([e.candidate.move_id for e in plan.entries])],
-            "amount": sum(e.candidate.residual_company for e in plan.entries),
-            "reason": "; ".join(e.why for e in plan.entries),
-            "channels": plan.level.channel_summary,
-        }) for plan in plans if plan.policy == self.policy_id]
+        planner = self.env["dunning.plan"]
+        plans = planner._compute_plans()
+        lines = []
+        for plan in plans:
+            if plan.policy != self.policy_id:
+                continue
+            # as the run plans them: without the channels the customer refused
+            channels, left_out = planner._dunning_plan_channels(plan.partner, plan.level)
+            lines.append(fields.Command.create({
+                "partner_id": plan.partner.id,
+                "level_id": plan.level.id,
+                "invoice_ids": [fields.Command.set([e.candidate.move_id for e in plan.entries])],
+                "amount": sum(e.candidate.residual_company for e in plan.entries),
+                "reason": "\n".join(filter(None, ["; ".join(e.why for e in plan.entries),
+                                                  left_out])),
+                "channels": ", ".join(planner._dunning_channel_label(line.channel)
+                                      for line in channels),
+            }))
+        self.line_ids = lines
         return {
             "type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
             "view_mode": "form", "target": "new",

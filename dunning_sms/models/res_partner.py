@@ -1,10 +1,26 @@
-from odoo import models
+from odoo import api, fields, models
 
 from ..tools.phone import normalise_mobile
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    dunning_no_sms = fields.Boolean(
+        string="No SMS",
+        help="The customer does not want dunning SMS: SMS steps are left out of its chain (the "
+             "other channels of a step still go; an SMS-only step is skipped, the chain goes "
+             "on). A number that replied STOP is on the phone blacklist anyway.")
+
+    @api.model
+    def _dunning_settings_fields(self):
+        return super()._dunning_settings_fields() + ("dunning_no_sms",)
+
+    def _dunning_refused_channels(self, lang=None):
+        refused = super()._dunning_refused_channels(lang)
+        if self.commercial_partner_id.dunning_no_sms:
+            refused["sms"] = self._dunning_words_in(lang)("no SMS: the customer prefers e-mail")
+        return refused
 
     def _dunning_sms_recipient(self, company):
         """Which number a dunning SMS goes to: the customer's own phone when it is a mobile,

@@ -88,3 +88,18 @@ class TestDunningSmsStep(DunningCommon, SMSCase):
                          self.levels[7])
         self.assertEqual(invoice.dunning_level_id, self.levels[7])
         self.assertFalse(self._sms_comms(self.customer2))
+
+    def test_customer_refusing_sms_skips_the_step_with_the_reason(self):
+        """A customer who asked for no SMS (the customer's Dunning tab) has a mobile, yet its
+        chain goes from the +7 e-mail to the +15 call, which says the SMS step was left out."""
+        self.customer.dunning_no_sms = True
+        invoice = self._invoice(self.START, 800.0)
+        with self.mockSMSGateway():
+            self._run(self.START + timedelta(days=7))
+            self.assertFalse(self._run(self.START + timedelta(days=10)))
+            self.assertEqual(invoice.dunning_level_id, self.levels[7])
+            call = self._run(self.START + timedelta(days=15))
+        self.assertEqual(call.level_id, self.levels[15])
+        self.assertIn("step SMS reminder (+10 days) left out: no SMS: the customer prefers e-mail",
+                      call.reason)
+        self.assertFalse(self._sms_comms(self.customer))
