@@ -1,6 +1,7 @@
 """Benchmark of the dunning run: planning, then sending e-mail plus PDF letter.
 
     ./setup/bench.sh --invoices 2000 --customers 200        (wrapper: fresh database, then this)
+    ./setup/bench.sh --segments --rating-customers 20000    (and the customers by behaviour)
 
 Generates N overdue posted invoices spread over M customers (in batches through the ORM, like
 real invoices), then times, separately:
@@ -41,6 +42,11 @@ def main():
     parser.add_argument("--send", action="store_true", help="also time e-mail + PDF letter")
     parser.add_argument("--profile", metavar="FILE",
                         help="write a cProfile of the send to FILE (python -m pstats FILE)")
+    parser.add_argument("--segments", action="store_true",
+                        help="also time the plan with and without segments (bench_behaviour.py)")
+    parser.add_argument("--rating-customers", type=int, default=0, metavar="N",
+                        help="also time the payer ratings of N more customers with a paid "
+                             "history (bench_behaviour.py)")
     args = parser.parse_args()
 
     import odoo
@@ -113,6 +119,15 @@ def main():
             cr.commit()
         print(f"data: {args.invoices} posted overdue invoices for {args.customers} customers "
               f"in {time.perf_counter() - t0:.1f} s", flush=True)
+
+        # --- customers by behaviour: ratings, plan with and without segments -------------
+        import bench_behaviour
+        if args.rating_customers:
+            bench_behaviour.bench_ratings(env, args.rating_customers, today)
+        if args.segments:
+            bench_behaviour.bench_segments(
+                env, policy, partners, lambda: env["dunning.plan"].with_context(
+                    allowed_company_ids=[company.id])._dunning_plan(companies=company))
 
         # --- plan ------------------------------------------------------------------------
         env.invalidate_all()
