@@ -251,11 +251,11 @@ def main():
         # --- backfill: the nightly job's path ---------------------------------------------
         Fact = env["dunning.fact"]
         t0 = time.perf_counter()
-        for start in range(0, len(comm_ids), 5000):
-            Fact._dunning_fact_backfill(comm_ids[start:start + 5000])
+        Fact._cron_dunning_fact_backfill()
         cr.commit()
         count = Fact.search_count([])
-        print(f"backfill: {count} facts in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(f"backfill (the nightly job): {count} facts of {len(comm_ids)} reminders in "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
         timed("nightly job with nothing to add", Fact._cron_dunning_fact_backfill)
 
         # --- a payment: only that invoice's rows ------------------------------------------

@@ -119,7 +119,9 @@ class DunningInsight(models.AbstractModel):
                  JOIN account_account a ON a.id = l.account_id
                 WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
                   AND a.account_type = 'asset_receivable' AND l.balance > 0
-                GROUP BY e.day""", ends=ends, company=company.id))
+                  AND l.date_maturity >= %(first_end)s AND l.date <= %(last)s
+                GROUP BY e.day""", ends=ends, company=company.id, first_end=ends[0],
+            last=last_day))
         current = dict(cr.fetchall())
         before = first - timedelta(days=1)
         opening = moves.get(before) or (0, 0, 0)
@@ -181,10 +183,11 @@ class DunningInsight(models.AbstractModel):
         """The customers who owe the most overdue, with their last contact."""
         Aging = self.env["dunning.aging"]
         domain = [("company_id", "=", company.id), ("amount_overdue", ">", 0)]
+        # every late customer in one query (their number is shown), the first ones listed
         groups = Aging._read_group(domain, ["partner_id"],
                                    ["amount_overdue:sum", "oldest_due_date:min"],
-                                   order="amount_overdue:sum desc", limit=limit)
-        count = len(Aging._read_group(domain, ["partner_id"]))
+                                   order="amount_overdue:sum desc")
+        count, groups = len(groups), groups[:limit]
         partners = [group[0] for group in groups]
         last = {}
         if partners:
