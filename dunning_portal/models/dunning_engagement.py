@@ -69,8 +69,6 @@ class DunningEngagement(models.Model):
             Fact._dunning_fact_mark_communication(comm.id, "opened")
         elif kind == "payment_done" and moves:
             Fact._dunning_fact_mark(moves.ids, "paid_online", communication_id=comm.id)
-        elif kind == "plan_request" and moves:
-            Fact._dunning_fact_mark(moves.ids, "plan_requested", communication_id=comm.id)
         return events
 
 
@@ -94,6 +92,19 @@ class DunningFact(models.Model):
             "UPDATE dunning_fact SET %(col)s = 1 WHERE communication_id = %(comm)s "
             "AND COALESCE(%(col)s, 0) = 0", col=SQL.identifier(flag), comm=comm_id))
         self.invalidate_model([flag])
+
+
+class DunningInstalmentPlan(models.Model):
+    _inherit = "dunning.instalment.plan"
+
+    def _dunning_request(self, partner, invoices, count, first_date, note=""):
+        """A customer's plan request counts for the step its invoices are at (for the message
+        whose link was used, when one was)."""
+        plan = super()._dunning_request(partner, invoices, count, first_date, note=note)
+        self.env["dunning.fact"].sudo()._dunning_fact_mark(
+            invoices.ids, "plan_requested",
+            communication_id=batch_store(self.env.cr).get(LINK_KEY))
+        return plan
 
 
 class DunningCommunication(models.Model):

@@ -138,6 +138,18 @@ class TestPortalEngagement(DunningPortalCommon):
         self.assertEqual(self._events("plan_request").move_id, self.late_a | self.late_b)
         self.assertEqual(self._fact(self.late_b).plan_requested, 1)
 
+    def test_plan_request_without_a_message_link_counts_for_the_last_step(self):
+        """A logged-in customer (/my/dunning) names no message: nothing is logged for one, and
+        the request counts for the step its invoices are at."""
+        self.authenticate("lucia_portal", "lucia_portal_pw")
+        res = self._post("/my/dunning/instalments", {
+            "invoice_ids": [self.late_a.id], "instalment_count": "2",
+            "first_date": (self.today + timedelta(days=7)).isoformat()})
+        self.assertEqual(res.status_code, 303)
+        self.assertFalse(self.env["dunning.engagement"].search([]))
+        self.assertEqual((self._fact(self.late_a).plan_requested,
+                          self._fact(self.late_b).plan_requested), (1, 0))
+
     def test_refused_answer_is_not_logged(self):
         res = self._post(f"{self.link}/invoice/{self.late_a.id}/promise", {"promise_date": "x"})
         self.assertEqual(res.status_code, 400)
