@@ -212,7 +212,14 @@ def _close(prefix: str, encoding: str | None, rest: str = "") -> str:
         # separate the ellipsis, or linkifiers would glue it to the address.
         prefix += " "
     else:
-        prefix = prefix.rstrip(_TRAILING_JUNK)
+        stripped = prefix.rstrip(_TRAILING_JUNK)
+        links = list(_URL_RE.finditer(prefix))
+        if links and len(stripped) < links[-1].end():
+            # the junk after a link ("... https://x.y/ .") reaches into the link ("/"): keep
+            # the link whole, the ellipsis apart, as above
+            prefix = prefix[: links[-1].end()] + " "
+        else:
+            prefix = stripped
     return prefix + _ellipsis(prefix + rest, encoding)
 
 

@@ -292,6 +292,16 @@ def test_shorten_property_trailing_link(prose, extra, url, max_segments):
         assert kept.strip()
 
 
+def test_shorten_keeps_a_link_whole_when_punctuation_follows_it():
+    """Found by the property below: the cut fell after "https://x.y/ ." and stripping the
+    trailing junk (" .", then "/") ate into the link."""
+    text = "a a a aaaaaa aaaaaaa aaaaaaaaa aaaaaaaaaaa\u00ed http://a.example.com/ . fin"
+    result = st.shorten(text, 1)
+    assert st.analyse(result).segments == 1
+    for token in URL_RE.findall(result):
+        assert token == "http://a.example.com/"
+
+
 @PROPERTY
 @given(before=prose_st, url=url_st, after=prose_st, max_segments=hs.integers(1, 2))
 def test_shorten_property_embedded_link_whole_or_absent(before, url, after, max_segments):
