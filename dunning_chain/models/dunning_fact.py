@@ -24,6 +24,8 @@ share of customers who paid counts distinct customers (``_read_group_select``).
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .dunning_payer_rating import RATING_SELECTION
+
 WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"),
             ("4", "Friday"), ("5", "Saturday"), ("6", "Sunday")]
 HOURS = [(f"{hour:02d}", f"{hour:02d}:00") for hour in range(24)]
@@ -50,6 +52,10 @@ class DunningFact(models.Model):
     policy_id = fields.Many2one("dunning.policy", readonly=True)
     level_id = fields.Many2one("dunning.level", string="Step", readonly=True)
     channel = fields.Selection(selection="_dunning_channel_selection", readonly=True)
+    payer_rating = fields.Selection(
+        RATING_SELECTION, string="Customer Rating When Sent", readonly=True,
+        help="The customer's payer rating in the company when the message left (empty: not "
+             "rated): compare what works for each kind of payer.")
     sent_at = fields.Datetime(readonly=True)
     sent_date = fields.Date(string="Sent On", readonly=True,
                             help="The day it was sent, in the customer's time.")

@@ -56,6 +56,7 @@ class DunningFact(models.Model):
             return []
         self.env["dunning.communication"].flush_model()
         self.env["dunning.communication.line"].flush_model()
+        self.env["dunning.payer.rating"].flush_model()
         self.env.cr.execute(SQL(
             """SELECT c.id, c.sent_at, COALESCE(NULLIF(c.partner_tz, ''), NULLIF(p.tz, ''),
                                                  NULLIF(cp.tz, ''), 'UTC')
@@ -80,18 +81,20 @@ class DunningFact(models.Model):
                        sent_weekday, sent_hour, currency_id, amount_asked, paid_3, paid_7,
                        paid_14, paid_30, paid_after, recovery_3, recovery_7, recovery_14,
                        recovery_30, customers_paid, disputed, promised, step_first,
-                       refreshed_at)
+                       refreshed_at, payer_rating)
                SELECT c.id, l.id, l.move_id, c.company_id, m.commercial_partner_id,
                       c.policy_id, c.level_id, c.channel, c.sent_at, loc.sent_date,
                       loc.weekday, loc.hour, co.currency_id,
                       COALESCE(l.amount_residual_company, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                      0, 0, FALSE, NOW() AT TIME ZONE 'UTC'
+                      0, 0, FALSE, NOW() AT TIME ZONE 'UTC', r.rating
                  FROM unnest(%(ids)s::int4[], %(days)s::date[], %(weekdays)s::varchar[],
                              %(hours)s::varchar[]) AS loc(comm_id, sent_date, weekday, hour)
                  JOIN dunning_communication c ON c.id = loc.comm_id
                  JOIN dunning_communication_line l ON l.communication_id = c.id
                  JOIN account_move m ON m.id = l.move_id
                  JOIN res_company co ON co.id = c.company_id
+                 LEFT JOIN dunning_payer_rating r ON r.partner_id = m.commercial_partner_id
+                                                 AND r.company_id = c.company_id
                 WHERE l.is_open
                ON CONFLICT (line_id) DO NOTHING
             RETURNING move_id""", ids=ids, days=days, weekdays=weekdays, hours=hours))

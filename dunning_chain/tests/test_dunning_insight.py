@@ -51,6 +51,17 @@ class TestDunningInsight(DunningCommon):
         self.assertEqual(groups[(self.levels[7], "email")], 100.0)
         self.assertEqual(groups[(self.levels[0], "email")], 0.0)
 
+    def test_the_customer_rating_when_sent(self):
+        """Facts keep the customer's payer rating of the moment the message left."""
+        self.env["dunning.payer.rating"].sudo().create({
+            "partner_id": self.customer.id, "company_id": self.env.company.id, "rating": "B"})
+        invoice = self._invoice(self.START, amount=100.0)
+        self._chain(invoice, 0)
+        self.assertEqual(self._fact(invoice, 0).payer_rating, "B")
+        by_rating = dict(self.Fact._read_group([("move_id", "=", invoice.id)], ["payer_rating"],
+                                               ["amount_asked:sum"]))
+        self.assertEqual(by_rating, {"B": 100.0})
+
     def test_paid_after_a_call_counts_for_the_call(self):
         invoice = self._invoice(self.START, amount=800.0)
         self._chain(invoice, 0, 7, 15)
