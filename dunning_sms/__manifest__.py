@@ -1,6 +1,6 @@
 {
     "name": "Dunning Chains: SMS",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "The SMS channel for dunning chains: E.164 mobiles, GSM-7 segments, quiet hours "
                "in the number's time zone, opt-outs and delivery reports",
     "category": "Accounting/Accounting",
