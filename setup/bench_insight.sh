@@ -9,23 +9,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 require_odoo
 ensure_postgres
-KEEP=0
-args=()
-for a in "$@"; do
-  if [ "$a" = --keep ]; then KEEP=1; else args+=("$a"); fi
-done
-DB="dunning_bench_insight_$$"
-export PGPASSWORD="$DB_PASSWORD"
-cleanup() {
-  [ "$KEEP" = 1 ] && { echo "kept database $DB"; return; }
-  dropdb -h "${DB_HOST:-localhost}" -p "$DB_PORT" -U "$DB_USER" --if-exists "$DB" </dev/null || true
-  rm -rf "$DUNNING_HOME/filestore/filestore/$DB"
-}
-trap cleanup EXIT
-say "Creating $DB with $ADDONS"
-if ! odoo_bin -d "$DB" -i "$ADDONS" --stop-after-init --no-http --log-level=warn </dev/null 2>&1 |
-     { grep -v "^Running as user" || true; }; then
-  die "installing $ADDONS into $DB failed (log above)"
-fi
+bench_database dunning_bench_insight "$@"
 "$VENV/bin/python" "$REPO_DIR/setup/bench_insight.py" --database "$DB" --config "$ODOO_CONF" \
-  --addons-path "$ODOO_SRC_DIR/addons,$REPO_DIR" "${args[@]}" </dev/null
+  --addons-path "$ODOO_SRC_DIR/addons,$REPO_DIR" "${BENCH_ARGS[@]}" </dev/null

@@ -135,3 +135,34 @@ odoo_bin() {
   "$VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$ODOO_CONF" \
     --addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR${EXTRA_ADDONS_PATH:+,$EXTRA_ADDONS_PATH}" "$@"
 }
+
+# A throwaway benchmark database with our addons (no demo): bench_database PREFIX "$@".
+# Sets DB (PREFIX_<pid>) and BENCH_ARGS (the arguments but --keep), drops the database at exit
+# unless --keep was given, and stops with an error when the install fails.
+bench_database() {
+  local prefix=$1 a
+  shift
+  BENCH_KEEP=0
+  BENCH_ARGS=()
+  for a in "$@"; do
+    if [ "$a" = --keep ]; then BENCH_KEEP=1; else BENCH_ARGS+=("$a"); fi
+  done
+  DB="${prefix}_$$"
+  export PGPASSWORD="$DB_PASSWORD"
+  trap bench_cleanup EXIT
+  say "Creating $DB with $ADDONS"
+  # pipefail: the status of the pipeline is odoo-bin's (the filter never fails, even on no output)
+  if ! odoo_bin -d "$DB" -i "$ADDONS" --stop-after-init --no-http --log-level=warn </dev/null 2>&1 |
+       { grep -v "^Running as user" || true; }; then
+    die "installing $ADDONS into $DB failed (log above)"
+  fi
+  local installed
+  installed=$(addons_installed "$DB")
+  [ "$installed" = 3 ] || die "only $installed of the 3 addons got installed in $DB (log above)"
+}
+
+bench_cleanup() {
+  [ "$BENCH_KEEP" = 1 ] && { echo "kept database $DB"; return; }
+  dropdb -h "${DB_HOST:-localhost}" -p "$DB_PORT" -U "$DB_USER" --if-exists "$DB" </dev/null || true
+  rm -rf "$DUNNING_HOME/filestore/filestore/$DB"
+}
