@@ -6,6 +6,8 @@
 # fails. Odoo's HTTP server of the run (wkhtmltopdf fetches the letters' assets from it) listens
 # on a free port of 127.0.0.1, so a server already on 8069 is no obstacle.
 set -euo pipefail
+# --scale [--open N] [--due M] [--customers C] [--keep]: the planner on a million open invoices
+[ "${1:-}" = --scale ] && { shift; exec "$(dirname "$0")/bench_scale.sh" "$@"; }
 . "$(dirname "$0")/lib.sh"
 require_odoo
 ensure_postgres
