@@ -89,6 +89,24 @@ printf '%s\n' "$src" > "$site/odoo-src.pth"
 
 write_odoo_conf "$src"
 
+# --- OCA queue_job (for the optional dunning_queue_job; not installed in the demo database) ----
+# The addon is published as a wheel of the odoo.addons namespace; Odoo runs from its source tree,
+# whose odoo/addons does not look into the environment's site-packages, so the pinned wheel is
+# unpacked into $OCA_ADDONS_DIR (added to the addons path where queue_job is wanted). Its Python
+# dependencies (requests, openupgradelib) are in Odoo's and our requirements.
+if [ "$(cat "$OCA_ADDONS_DIR/.queue_job-version" 2>/dev/null)" != "$QUEUE_JOB_VERSION" ]; then
+  say "Getting OCA queue_job $QUEUE_JOB_VERSION into $OCA_ADDONS_DIR"
+  tmp=$(mktemp -d)
+  "$VENV/bin/pip" download -q --no-deps "odoo-addon-queue-job==$QUEUE_JOB_VERSION" -d "$tmp" ||
+    die "could not download odoo-addon-queue-job==$QUEUE_JOB_VERSION from PyPI"
+  "$VENV/bin/python" -m zipfile -e "$tmp"/odoo_addon_queue_job-*.whl "$tmp/wheel"
+  mkdir -p "$OCA_ADDONS_DIR"
+  rm -rf "$OCA_ADDONS_DIR/queue_job"
+  mv "$tmp/wheel/odoo/addons/queue_job" "$OCA_ADDONS_DIR/queue_job"
+  printf '%s\n' "$QUEUE_JOB_VERSION" > "$OCA_ADDONS_DIR/.queue_job-version"
+  rm -rf "$tmp"
+fi
+
 # --- demo database ------------------------------------------------------------------------------
 db_exists() { as_postgres "psql -qAt -l" | cut -d'|' -f1 | grep -qx "$1"; }
 if [ "$RESET_DEMO" = 1 ] && db_exists "$DEMO_DB"; then

@@ -17,6 +17,11 @@ DB_PORT=${DB_PORT:-5432}
 DB_USER=${DB_USER:-odoo}
 DB_PASSWORD=${DB_PASSWORD:-odoo}
 ADDONS="dunning_chain,dunning_portal,dunning_sms"
+# OCA queue_job, for the optional bridge dunning_queue_job (the run as queue jobs): the pinned
+# addon, unpacked from its wheel by setup/install.sh into this directory outside the repository
+# (nothing fetched is committed); setup/test.sh installs it with the bridge in the test database
+OCA_ADDONS_DIR="$DUNNING_HOME/oca-addons"
+QUEUE_JOB_VERSION=19.0.2.4.0.1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR:\033[0m %s\n' "$*" >&2; exit 2; }
