@@ -167,6 +167,9 @@ def main():
                                                           ("state", "=", "failed")], limit=3)
             for comm in failed:
                 print(f"  failed {comm.name}: {comm.failure_reason}", flush=True)
+            # what Insight's dashboard costs on this database after the send (its facts)
+            import bench_insight
+            bench_insight.time_dashboard(env, company)
     frozen.stop()
     server.server.stop()
     os._exit(0)
