@@ -30,6 +30,7 @@ from . import ir_attachment
 from . import dunning_aging
 from . import dunning_demo
 from . import dunning_demo_desk
+from . import dunning_demo_history
 from . import dunning_call
 from . import dunning_call_desk
 from . import dunning_call_links

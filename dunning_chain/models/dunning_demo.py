@@ -129,6 +129,11 @@ class DunningDemo(models.AbstractModel):
             "name": "Consulting services", "type": "service", "list_price": 100.0,
             "company_id": False,
         })
+        # six months of simulated history first (dunning_demo_history.py): its reminders
+        # are sent at their past moments, before today's examples exist
+        env.ref("dunning_chain.level_handoff_handoff").sudo().handoff_partner_id = \
+            self.with_env(env)._demo_agency(company)
+        self.with_env(env)._load_demo_history(company, product)
         for index, (key, overdue, amount, paid) in enumerate(DEMO_INVOICES, start=1):
             due = today - timedelta(days=overdue)
             move = env["account.move"].with_company(company).create({

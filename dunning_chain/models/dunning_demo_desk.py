@@ -41,6 +41,16 @@ class DunningDemoDesk(models.AbstractModel):
         return comms.filtered(lambda c: c.state == "sent")
 
     @api.model
+    def _demo_agency(self, company):
+        """The agency the shipped chain hands debts to, in the demo (made once)."""
+        agency = self.env.ref("dunning_chain.demo_partner_agency", raise_if_not_found=False)
+        if not agency:
+            agency = self.env["res.partner"].create(dict(DEMO_AGENCY, is_company=True,
+                                                         country_id=company.country_id.id))
+            self._xmlid(agency, "demo_partner_agency")
+        return agency
+
+    @api.model
     def _load_demo_desk(self, company, partners):
         Comm = self.env["dunning.communication"]
         today = fields.Date.context_today(self)
@@ -51,12 +61,8 @@ class DunningDemoDesk(models.AbstractModel):
                                 ("channel", "=", channel),
                                 ("state", "in", ("to_review", "scheduled"))])
 
-        # the agency the shipped chain hands debts to, in the demo
-        agency = self.env["res.partner"].create(dict(DEMO_AGENCY, is_company=True,
-                                                     country_id=company.country_id.id))
-        self._xmlid(agency, "demo_partner_agency")
         handoff = planned("madrid", "handoff")
-        handoff.channel_config_id.sudo().handoff_partner_id = agency
+        handoff.channel_config_id.sudo().handoff_partner_id = self._demo_agency(company)
         # Madrid: the call of the 15-day step, answered with a promise to pay in a week
         for call in self._demo_send(planned("madrid", "call")):
             invoice = call.line_ids.move_id[:1]

@@ -20,3 +20,4 @@ from . import test_dunning_agency_case
 from . import test_dunning_insight
 from . import test_dunning_rating
 from . import test_dunning_segments
+from . import test_dunning_demo_history
