@@ -218,7 +218,9 @@ def vacuum(args):
 
 
 def measure(args, day, expect, label):
-    """Run the plan in a fresh process; returns its figures (dict)."""
+    """Run the plan in a fresh process; returns its figures (dict), None with --build-only."""
+    if args.build_only:
+        return None
     cmd = [sys.executable, os.path.abspath(__file__), "--database", args.database,
            "--config", args.config, "--addons-path", args.addons_path,
            "--measure", day.isoformat(), "--expect", str(expect)]
@@ -274,6 +276,17 @@ def run_measure(args):
     os._exit(0)
 
 
+def print_results(results):
+    say("\nplan (one process each, rolled back)")
+    say(f"{'':11} {'open':>9} {'due':>8} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} "
+        f"{'(before)':>8} {'comms':>7} {'customers':>9}")
+    for label, r in results:
+        say(f"{label:11} {r['open']:9d} {r['due']:8d} {r['wall']:7.2f} {r['cpu']:6.2f} "
+            f"{r['rss_peak']:7d} {r['rss_before']:8d} {r['communications']:7d} "
+            f"{r['customers']:9d}")
+    say("targets: 1M open / 100k due < 20 s wall, peak RSS < 1 GB; flat in open, linear in due")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True)
@@ -286,13 +299,17 @@ def main():
                         help="invoices made through the ORM (cloned in SQL up to --open)")
     parser.add_argument("--sample", type=int, default=300, help="clones checked by the ORM")
     parser.add_argument("--profile", metavar="PREFIX", help="cProfile of each plan to PREFIX.*")
+    parser.add_argument("--build-only", action="store_true", help="no plan measured (use --keep)")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the plan at M/10, M/2, M due on a database built before "
+                             "(with the same --due, the same day)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         return run_measure(args)
     step = args.due // GROUPS
-    if step < args.templates or args.due % GROUPS:
+    if (step < args.templates and not args.measure_only) or args.due % GROUPS:
         fail(f"--due must be a multiple of {GROUPS} with --due/{GROUPS} >= --templates")
     sizes = [step, GROUPS * step, args.open]
     if args.open < sizes[1] + args.due - step:
@@ -315,9 +332,15 @@ def main():
                                       ("segment_ids", "=", False)],
                              order="offset_days", limit=1).offset_days or 0
         layout = Layout(date.today(), first, reach)
+        if args.measure_only:
+            for n in (1, GROUPS // 2, GROUPS):
+                results.append(("due sweep", measure(args, layout.day(n), step * n, f"m{n}")))
+            print_results(results)
+            os._exit(0)
         first_nd, nd_days = layout.not_due_dates()
         say(f"layout: {GROUPS} groups of {step} due invoices, the earliest step at "
-            f"{layout.offset:+d} days, {layout.spacing} days apart; plans on {layout.day(1)} ({step} due), "
+            f"{layout.offset:+d} days, {layout.spacing} days apart; plans on {layout.day(1)} "
+            f"({step} due), "
             f"{layout.day(GROUPS // 2)} ({step * GROUPS // 2}), {layout.day(GROUPS)} "
             f"({args.due}); not due: invoiced {first_nd} + 0..{nd_days - 1} days")
         t0 = time.perf_counter()
@@ -382,14 +405,7 @@ def main():
 
     say("\nbuild phases (s): " + "; ".join(f"{name}: {secs:.1f}" for name, secs in phases))
     say(f"build total (after the install): {sum(s for _n, s in phases):.1f} s")
-    say("\nplan (one process each, rolled back)")
-    say(f"{'':11} {'open':>9} {'due':>8} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} "
-        f"{'(before)':>8} {'comms':>7} {'customers':>9}")
-    for label, r in results:
-        say(f"{label:11} {r['open']:9d} {r['due']:8d} {r['wall']:7.2f} {r['cpu']:6.2f} "
-            f"{r['rss_peak']:7d} {r['rss_before']:8d} {r['communications']:7d} "
-            f"{r['customers']:9d}")
-    say("targets: 1M open / 100k due < 20 s wall, peak RSS < 1 GB; flat in open, linear in due")
+    print_results([r for r in results if r[1]])
     sys.stdout.flush()
     os._exit(0)
 

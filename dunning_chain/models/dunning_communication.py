@@ -93,9 +93,11 @@ class DunningCommunication(models.Model):
                                    search="_search_invoice_ids", string="Invoices Covered")
     invoice_count = fields.Integer(compute="_compute_invoice_ids")
     # stored and precomputed: creating thousands of planned records must not compute a
-    # related field per record to round their amounts
+    # related field per record to round their amounts; not readonly, so that the planner's
+    # value (the company's currency) is taken as given, not computed again through a new
+    # record per message (invisible in every view)
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True,
-                                  precompute=True)
+                                  precompute=True, readonly=False)
     amount_total = fields.Monetary(string="Amount Due", readonly=True,
                                    help="Total residual of the covered invoices, company currency.")
     # snapshot of what left

@@ -24,6 +24,8 @@ Candidate = namedtuple("Candidate", [
 Entry = namedtuple("Entry", ["candidate", "why"])
 # One planned message (per channel of the level): whom, for which company, policy and level
 Plan = namedtuple("Plan", ["partner", "company", "policy", "level", "entries"])
+# Plans turned into messages at once (the cache is emptied between batches)
+PLAN_BATCH = 2000
 
 
 class DunningPlan(models.AbstractModel):
@@ -34,8 +36,9 @@ class DunningPlan(models.AbstractModel):
     @api.model
     def _dunning_candidates(self, today, companies, scope="chain", invoice_dates=None):
         """Open posted customer invoices whose oldest unpaid instalment falls within reach of the
-        earliest level, with where they stand in the chain. One SQL query (partial index on
-        account_move), no ORM loop: a list of Candidate tuples.
+        earliest level, with where they stand in the chain. One SQL query (partial indexes on
+        account_move and account_move_line, see dunning_move_state.py), no ORM loop: a list
+        of Candidate tuples.
 
         ``scope``: ``chain`` (the overdue chain: invoices in a failed-payment episode wait for
         its end), ``failed`` (the invoices of failed-payment episodes, whatever their due date)
@@ -45,9 +48,14 @@ class DunningPlan(models.AbstractModel):
             min_offset = self.env["dunning.level"].search(
                 [("count_from", "=", "due"), ("policy_id.kind", "=", "overdue")],
                 order="offset_days", limit=1).offset_days or 0
-            where = SQL("s.payment_failed_at IS NULL")
-            having = SQL("HAVING MIN(l.date_maturity) <= %s",
-                         today - timedelta(days=min_offset))
+            reach = today - timedelta(days=min_offset)
+            # driven by the unpaid instalments due by then (partial index, dunning_move_state.py):
+            # the invoices not due yet cost nothing, however many
+            where = SQL("""s.payment_failed_at IS NULL AND m.id IN (
+                SELECT d.move_id FROM account_move_line d
+                 WHERE d.display_type = 'payment_term' AND NOT d.reconciled
+                   AND d.amount_residual > 0 AND d.date_maturity <= %s)""", reach)
+            having = SQL("HAVING MIN(l.date_maturity) <= %s", reach)
         elif scope == "failed":
             where, having = SQL("s.payment_failed_at IS NOT NULL"), SQL()
         else:
@@ -205,71 +213,79 @@ class DunningPlan(models.AbstractModel):
 
     @api.model
     def _dunning_create_planned(self, plans, today):
-        vals_list = []
         move_levels = defaultdict(list)
         broken, reminded = [], []
         # from the start of the minute: a message allowed now is due in this very run
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         planning = {}
         failed_levels = defaultdict(list)
-        for partner, company, policy, level, entries in plans:
-            state = "to_review" if level._needs_review() else "scheduled"
-            reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
-            lines = []
-            for entry in entries:
-                c = entry.candidate
-                lines.append({
-                    "move_id": c.move_id, "previous_level_id": c.level_id, "due_date": c.due_date,
-                    "currency_id": c.currency_id, "amount_total": c.total,
-                    "amount_residual": c.residual, "amount_residual_company": c.residual_company,
-                    "payment_reference": c.reference, "amount_overdue": c.overdue,
-                    "is_open": True,
-                })
-                if policy.kind == "failed_payment":
-                    # a step of the episode: the invoice keeps its place in its chain
-                    failed_levels[level.id].append(c.move_id)
-                    continue
-                if level.count_from != "due":
-                    continue  # a one-off step (invoice issued): its record is the message
-                move_levels[(level.id, c.due_date)].append(c.move_id)
-                if c.promise_state == "open" and c.promise_date and c.promise_date < today:
-                    broken.append(c.move_id)
-                if c.remind_reason:
-                    reminded.append(c.move_id)
-            amount = sum(line["amount_residual_company"] for line in lines)
-            # the channels the customer refused stay out (dunning_plan_customer.py)
-            channels, left_out = self._dunning_plan_channels(partner, level)
-            if left_out:
-                reason = f"{reason}\n{left_out}"
-            for channel in channels:
-                scheduled_at, tz, why_then = self._dunning_plan_moment(
-                    partner, company, policy, channel.channel, now, planning)
-                vals_list.append({
-                    "company_id": company.id,
-                    "currency_id": company.currency_id.id,
-                    "partner_id": partner.id,
-                    "policy_id": policy.id,
-                    "level_id": level.id,
-                    "channel": channel.channel,
-                    "channel_config_id": channel.id,
-                    "mail_template_id": channel.mail_template_id.id,
-                    "state": state,
-                    "scheduled_at": scheduled_at,
-                    "partner_tz": tz,
-                    "schedule_reason": why_then,
-                    "reason": reason,
-                    "amount_total": amount,
-                    "line_ids": lines,
-                })
-        # planned records log nothing in their chatter: sending them does
-        line_lists = [vals.pop("line_ids") for vals in vals_list]
-        comms = self.env["dunning.communication"].with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True,
-        ).create(vals_list)
-        comms = comms.with_context(self.env.context)
-        self.env["dunning.communication.line"]._dunning_insert(
-            [dict(line, communication_id=comm.id)
-             for comm, lines in zip(comms, line_lists) for line in lines])
+        comm_ids = []
+        # created by batches, the cache emptied after each: the memory of a run stays that of
+        # a batch, however many messages (a first run on a large ledger plans tens of thousands)
+        for start in range(0, len(plans), PLAN_BATCH):
+            vals_list = []
+            for partner, company, policy, level, entries in plans[start:start + PLAN_BATCH]:
+                state = "to_review" if level._needs_review() else "scheduled"
+                reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
+                lines = []
+                for entry in entries:
+                    c = entry.candidate
+                    lines.append({
+                        "move_id": c.move_id, "previous_level_id": c.level_id,
+                        "due_date": c.due_date, "currency_id": c.currency_id,
+                        "amount_total": c.total, "amount_residual": c.residual,
+                        "amount_residual_company": c.residual_company,
+                        "payment_reference": c.reference, "amount_overdue": c.overdue,
+                        "is_open": True,
+                    })
+                    if policy.kind == "failed_payment":
+                        # a step of the episode: the invoice keeps its place in its chain
+                        failed_levels[level.id].append(c.move_id)
+                        continue
+                    if level.count_from != "due":
+                        continue  # a one-off step (invoice issued): its record is the message
+                    move_levels[(level.id, c.due_date)].append(c.move_id)
+                    if c.promise_state == "open" and c.promise_date and c.promise_date < today:
+                        broken.append(c.move_id)
+                    if c.remind_reason:
+                        reminded.append(c.move_id)
+                amount = sum(line["amount_residual_company"] for line in lines)
+                # the channels the customer refused stay out (dunning_plan_customer.py)
+                channels, left_out = self._dunning_plan_channels(partner, level)
+                if left_out:
+                    reason = f"{reason}\n{left_out}"
+                for channel in channels:
+                    scheduled_at, tz, why_then = self._dunning_plan_moment(
+                        partner, company, policy, channel.channel, now, planning)
+                    vals_list.append({
+                        "company_id": company.id,
+                        "currency_id": company.currency_id.id,
+                        "partner_id": partner.id,
+                        "policy_id": policy.id,
+                        "level_id": level.id,
+                        "channel": channel.channel,
+                        "channel_config_id": channel.id,
+                        "mail_template_id": channel.mail_template_id.id,
+                        "state": state,
+                        "scheduled_at": scheduled_at,
+                        "partner_tz": tz,
+                        "schedule_reason": why_then,
+                        "reason": reason,
+                        "amount_total": amount,
+                        "line_ids": lines,
+                    })
+            # planned records log nothing in their chatter: sending them does
+            line_lists = [vals.pop("line_ids") for vals in vals_list]
+            comms = self.env["dunning.communication"].with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True,
+            ).create(vals_list)
+            self.env["dunning.communication.line"]._dunning_insert(
+                [dict(line, communication_id=comm.id)
+                 for comm, lines in zip(comms, line_lists) for line in lines])
+            comm_ids += comms.ids
+            if len(plans) > PLAN_BATCH:
+                self.env.invalidate_all()
+        comms = self.env["dunning.communication"].browse(comm_ids)
         comms.invalidate_recordset(["line_ids"])
         Move = self.env["account.move"]
         for (level_id, due), move_ids in move_levels.items():
@@ -298,11 +314,18 @@ class DunningPlan(models.AbstractModel):
         planning = planning if planning is not None else {}
         words = self.env["dunning.send.window"]
         tz, tz_source = self._dunning_timezone_for(partner, company, channel)
-        rules = policy._dunning_window_rules()
-        closed = partner._dunning_closed_days(company, now.date(), now.date() + timedelta(days=400),
-                                              planning)
+        # what many customers of a run share is worked out once per run: the policy's rules
+        # and caps, the closed days of a country (customers without closures of their own),
+        # the first allowed moment of a zone (memo of spread_slot)
+        rules, cap = self._dunning_memo(planning, ("policy", policy.id, channel), lambda: (
+            policy._dunning_window_rules(), policy._dunning_frequency_cap(channel)))
+        customer = partner.commercial_partner_id
+        closed_key = ("closed", company.id, now.date(), customer.country_id.code,
+                      customer.state_id.code, customer.lang,
+                      customer.id if customer.dunning_closure_ids else None)
+        closed = self._dunning_memo(planning, closed_key, lambda: partner._dunning_closed_days(
+            company, now.date(), now.date() + timedelta(days=400), planning))
         moment, cap_facts = now, []
-        cap = policy._dunning_frequency_cap(channel)
         if cap:
             key = ("contacts", channel)
             if key not in planning:
@@ -315,7 +338,9 @@ class DunningPlan(models.AbstractModel):
             planning[key] = self._dunning_taken_slots(channel, company, now)
         taken = planning[key]
         try:
-            slot, facts = send_caps.spread_slot(moment, tz, rules, closed, taken, policy.max_per_hour)
+            slot, facts = send_caps.spread_slot(
+                moment, tz, rules, closed, taken, policy.max_per_hour,
+                memo=planning.setdefault("slots", {}), memo_key=(tz, policy.id, closed_key))
         except ValueError as exc:
             err = words._dunning_words([exc.fact]) if getattr(exc, "fact", None) else exc
             raise UserError(self.env._("No moment to send fits the policy '%(policy)s': %(err)s",
@@ -324,9 +349,16 @@ class DunningPlan(models.AbstractModel):
         taken[bucket] = taken.get(bucket, 0) + 1
         if cap:
             contacts.append(slot)
-        reason = words._dunning_words([*cap_facts, *facts, tz_source],
-                                      words._dunning_lang(partner))
+        lang = self._dunning_memo(planning, ("lang", customer.lang),
+                                  lambda: words._dunning_lang(partner))
+        reason = words._dunning_words([*cap_facts, *facts, tz_source], lang)
         return slot, tz, reason
+
+    @staticmethod
+    def _dunning_memo(planning, key, make):
+        if key not in planning:
+            planning[key] = make()
+        return planning[key]
 
     @api.model
     def _dunning_timezone_for(self, partner, company, channel):

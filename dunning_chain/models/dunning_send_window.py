@@ -270,15 +270,27 @@ class DunningSendWindow(models.AbstractModel):
             return self._dunning_time(time(minutes // 60, minutes % 60))
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
+    def _dunning_memo(self, key, make):
+        """Words already formatted in this transaction (babel is slow, and a planning run
+        words the same days and hours for thousands of customers), per language."""
+        memo = self.env.cr.cache.setdefault("dunning.send.window", {})
+        key = (get_lang(self.env).code, *key)
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
     def _dunning_time(self, value):
         """``09:30`` (a time, or the wall time of an aware datetime)."""
-        return format_time(self.env, getattr(value, "timetz", lambda: value)(),
-                           time_format="HH:mm")
+        value = getattr(value, "timetz", lambda: value)()
+        return self._dunning_memo(("time", value.hour, value.minute), lambda: format_time(
+            self.env, value, time_format="HH:mm"))
 
     def _dunning_day(self, day):
         """``Thursday 26 Nov`` / ``jueves 26 nov`` / ``Donnerstag, 26. Nov.``: the pattern is
         translated (a babel / CLDR pattern: each language orders its own)."""
-        return format_date(self.env, day, date_format=self.env._("EEEE d MMM"))
+        pattern = self.env._("EEEE d MMM")
+        return self._dunning_memo(("day", pattern, day), lambda: format_date(
+            self.env, day, date_format=pattern))
 
     def _dunning_day_range(self, first, last):
         if first == last:
@@ -291,7 +303,8 @@ class DunningSendWindow(models.AbstractModel):
 
     def _dunning_local_words(self, moment, tz):
         """``Tue 24 Nov 2026 09:00 (America/New_York)``."""
-        day = format_date(self.env, moment.date(), date_format="EEE d MMM y")
+        day = self._dunning_memo(("local day", moment.date()), lambda: format_date(
+            self.env, moment.date(), date_format="EEE d MMM y"))
         return f"{day} {self._dunning_time(moment)} ({tz})"
 
     def _dunning_weekday_names(self):

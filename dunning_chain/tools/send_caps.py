@@ -14,7 +14,7 @@ Both return the moment and **facts** (:class:`.send_window.Fact`), never words:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from .send_window import (
@@ -35,6 +35,8 @@ def spread_slot(
     taken: Mapping[datetime, int] | None = None,
     per_hour: int = 0,
     horizon_days: int = 400,
+    memo: dict | None = None,
+    memo_key: Hashable = None,
 ) -> tuple[datetime, list[Fact]]:
     """Throttle sending to ``per_hour`` messages per UTC hour.
 
@@ -44,16 +46,40 @@ def spread_slot(
     (60 per hour -> one minute apart) when that minute is allowed and not earlier than the allowed
     moment, otherwise at the allowed moment itself.  ``per_hour <= 0`` means unlimited.
 
+    ``memo``: a dict kept by the caller over many calls (a planning run), with ``memo_key``
+    naming the time zone, rules and closed days of this call: the allowed moments found are
+    reused by the calls with the same key (thousands of customers of one country and policy).
+
     :return: ``(naive UTC moment, facts)``: the facts of the first allowed moment, then
         ``hour_full`` or ``spread`` when throttling moved it.
     """
-    slot, facts = next_allowed_moment(moment, tz_name, rules, closed_days, horizon_days)
+    def allowed(start):
+        if memo is None:
+            return next_allowed_moment(start, tz_name, rules, closed_days, horizon_days)
+        key = (memo_key, start, horizon_days)
+        if key not in memo:
+            memo[key] = next_allowed_moment(start, tz_name, rules, closed_days, horizon_days)
+        found, found_facts = memo[key]
+        return found, list(found_facts)
+
+    slot, facts = allowed(moment)
     if per_hour <= 0:
         return slot, facts
+    # hours only fill up over the calls sharing ``taken``: the next search from the same moment
+    # resumes where this one found room (else a run of N messages would cost N^2/per_hour)
+    resume = None if memo is None or taken is None else (memo_key, "resume", id(taken),
+                                                          per_hour, moment)
     taken = taken or {}
     tz = zone(tz_name)
-    closed = normalize_closed(closed_days)
+    if memo is None:
+        closed = normalize_closed(closed_days)
+    else:
+        closed = memo.get((memo_key, "closed"))
+        if closed is None:
+            closed = memo[(memo_key, "closed")] = normalize_closed(closed_days)
     skipped = 0
+    if resume is not None and resume in memo:
+        slot, skipped = memo[resume]
     while True:
         bucket = slot.replace(minute=0, second=0, microsecond=0)
         count = taken.get(bucket, 0)
@@ -61,7 +87,9 @@ def spread_slot(
             break
         # Terminates: each round moves to a strictly later hour, and only hours in ``taken`` are full.
         skipped += 1
-        slot, _ = next_allowed_moment(bucket + _HOUR, tz_name, rules, closed_days, horizon_days)
+        slot, _ = allowed(bucket + _HOUR)
+    if resume:
+        memo[resume] = (slot, skipped)
     target = bucket + timedelta(minutes=(count * 60) // per_hour)
     spread = target > slot and is_allowed(target, tz, rules, closed)
     if spread:
