@@ -51,15 +51,17 @@ class DunningPayerRating(models.Model):
     invoices_paid = fields.Integer(string="Invoices Paid", readonly=True,
                                    help="Customer invoices paid in the last 12 months.")
     on_time_share = fields.Float(
-        string="Paid on Time", readonly=True, digits=(5, 4),
+        string="Paid on Time", readonly=True, digits=(5, 4), aggregator="avg",
         help="Share of the invoices paid at most 3 days after their due date.")
     avg_days_late = fields.Float(string="Average Days Late", readonly=True, digits=(16, 1),
+                                 aggregator="avg",
                                  help="Days between due date and payment (0 when paid before).")
     after_first_share = fields.Float(
-        string="Paid After the First Reminder", readonly=True, digits=(5, 4),
+        string="Paid After the First Reminder", readonly=True, digits=(5, 4), aggregator="avg",
         help="Share of the invoices paid late after one reminder (e-mail, SMS or letter).")
     after_later_share = fields.Float(
         string="Paid After a Call or Later Steps", readonly=True, digits=(5, 4),
+        aggregator="avg",
         help="Share of the invoices paid only after a call, a certified letter, a hand-off or "
              "a second (or later) reminder.")
     invoice_count = fields.Integer(string="Invoices Issued", readonly=True,

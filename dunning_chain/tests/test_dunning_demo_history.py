@@ -48,6 +48,15 @@ class TestDunningDemoHistory(DunningCommon):
         never = self.env.ref("dunning_chain.demo_history_porto")
         self.assertEqual(by_customer[on_time.name], "A", by_customer)
         self.assertEqual(by_customer[never.name], "D", by_customer)
+        # the list grouped by rating shows each group's average share and days late (the
+        # aggregate the web client asks for), not their sum ("Paid on Time 400 %")
+        Rating = self.env["dunning.payer.rating"]
+        fields = ["on_time_share", "avg_days_late", "after_first_share", "after_later_share"]
+        aggregates = [f"{name}:{Rating._fields[name].aggregator}" for name in fields]
+        for group in Rating.formatted_read_group(
+                [("partner_id", "in", self.customers.ids)], ["rating"], aggregates):
+            self.assertLessEqual(group[aggregates[0]], 1.0, group)
+            self.assertLessEqual(group[aggregates[2]] + group[aggregates[3]], 1.0, group)
 
     def test_history_is_sent_in_the_past_and_the_record_verifies(self):
         sent = self.Comm.search([("partner_id", "in", self.customers.ids),
