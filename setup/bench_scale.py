@@ -1,7 +1,10 @@
 """Scale benchmark: the planner on a database of a million open invoices.
 
     ./setup/bench.sh --scale [--open 1000000] [--due 100000] [--customers 20000]
-                             [--templates 3000] [--keep]
+                             [--templates 3000] [--build-only] [--profile PREFIX] [--keep]
+    # again on a database kept the same day (after --keep):
+    $VENV/bin/python setup/bench_scale.py --database DB --config ODOO_CONF \
+        --addons-path ADDONS --due 100000 --measure-only
 
 How the database is built (in minutes, not hours; nothing of it is in the addons):
 
