@@ -35,6 +35,8 @@ from . import dunning_call
 from . import dunning_call_desk
 from . import dunning_call_links
 from . import mail_activity
+from . import mail_template
+from . import dunning_send_chatter
 from . import dunning_agency_case
 from . import dunning_agency_recovery
 from . import dunning_agency_hold

@@ -48,13 +48,15 @@ class DunningChannelEmail(models.AbstractModel):
         return self.mail_template_id or self.channel_config_id.mail_template_id
 
     def _dunning_prerender_mails(self):
-        """Render the e-mails of a batch per template, all records at once: Odoo compiles a
-        template's code once per rendering call, not once per record. A template that fails
-        here is rendered again per record at send time, where the failure is recorded."""
+        """Render the e-mails of a batch per template, all records at once, the body's QWeb
+        compiled once for all of them (mail_template.py: Odoo compiles it again for each
+        record). A template that fails here is rendered again per record at send time, where
+        the failure is recorded."""
         cache = batch_store(self.env.cr).setdefault("dunning_mails", {})
         for template, comms in self.grouped(lambda c: c._dunning_mail_template()).items():
             if not template or len(comms) < 2:
                 continue
+            template = template.with_context(dunning_render_once=True)
             try:
                 with self.env.cr.savepoint():
                     subjects = template._render_field("subject", comms.ids, compute_lang=True)
@@ -100,8 +102,10 @@ class DunningChannelEmail(models.AbstractModel):
         attachments |= self._dunning_statement_attachment()
         subject, body, email_from = self._dunning_render(template)
         # the company writes to its customer (named here: Odoo would otherwise look a partner
-        # up by the sender's address, for every message)
-        message = self.with_context(lang=self.partner_id.lang).message_post(
+        # up by the sender's address, for every message); in a send batch, the outgoing mails
+        # of its e-mails are created together at its end (dunning_send_chatter.py)
+        poster = self.with_context(lang=self.partner_id.lang, dunning_mail_post=True)
+        message = poster.message_post(
             body=body, subject=subject, partner_ids=recipients.ids,
             attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
             message_type="comment", email_from=email_from or None,

@@ -5,15 +5,15 @@ hourly cron, *Run Now*, the tests): delivery news, thanks, plan, send. A batch l
 re-checks every invoice and the send window under the lock, prepares what can be prepared for
 the whole batch (letters rendering in the background, e-mails rendered per template), then
 calls each channel's ``_dunning_send_<channel>`` on the communication and records the result.
+What a batch writes in Odoo's mail stack (notes, the e-mails' outgoing mails) is written together
+at its end (dunning_send_chatter.py).
 
 A channel sender returns a dict (``ChannelResult`` keys below) or raises: a UserError (or any
 exception) marks the communication failed with the reason and gives the responsible user a
 task; ``{"cancelled": reason}`` cancels it without failure (e.g. an SMS opt-out covered by the
 level's e-mail).
 """
-import contextlib
 import logging
-from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2.errors
@@ -331,40 +331,6 @@ class DunningSend(models.AbstractModel):
         )
         comm.partner_id._message_log(body=body)
         comm.message_post(body=body, subtype_xmlid="mail.mt_note")
-
-    # ---------------------------------------------------------------- chatter of a batch
-    @contextlib.contextmanager
-    def _dunning_chatter_batch(self):
-        """The notes a batch posts on its customers and invoices are written together at its
-        end, one per record: a customer reached by e-mail and by letter in the same batch gets
-        one note naming both (with the attachments), and so does each invoice; the invoice
-        notes are created in one go. Creating a chatter message costs milliseconds in Odoo's
-        mail stack, and a run posts thousands."""
-        cache = batch_store(self.env.cr)
-        if "dunning_chatter_notes" in cache:  # nested: the outer batch writes them
-            yield
-            return
-        notes = cache["dunning_chatter_notes"] = []
-        try:
-            yield
-        finally:
-            del cache["dunning_chatter_notes"]
-        # reached only when the batch went through (an exception skips the writing)
-        per_partner = defaultdict(lambda: ([], []))
-        per_invoice = defaultdict(list)
-        for partner_id, move_ids, body, attachment_ids in notes:
-            per_partner[partner_id][0].append(body)
-            per_partner[partner_id][1].extend(attachment_ids)
-            for move_id in move_ids:
-                per_invoice[move_id].append(body)
-        Partner = self.env["res.partner"]
-        for partner_id, (bodies, attachment_ids) in per_partner.items():
-            Partner.browse(partner_id)._message_log(body=Markup("").join(bodies),
-                                                    attachment_ids=attachment_ids)
-        if per_invoice:
-            self.env["account.move"].browse(list(per_invoice))._message_log_batch(
-                bodies={move_id: Markup("").join(bodies)
-                        for move_id, bodies in per_invoice.items()})
 
     # ---------------------------------------------------------------- delivery news
     @api.model
