@@ -149,25 +149,51 @@ bench_database() {
   shift
   BENCH_KEEP=0
   BENCH_ARGS=()
+  BENCH_DBS=()
   for a in "$@"; do
     if [ "$a" = --keep ]; then BENCH_KEEP=1; else BENCH_ARGS+=("$a"); fi
   done
   DB="${prefix}_$$"
   export PGPASSWORD="$DB_PASSWORD"
   trap bench_cleanup EXIT
-  say "Creating $DB with $ADDONS"
-  # pipefail: the status of the pipeline is odoo-bin's (the filter never fails, even on no output)
-  if ! odoo_bin -d "$DB" -i "$ADDONS" --stop-after-init --no-http --log-level=warn </dev/null 2>&1 |
-       { grep -v "^Running as user" || true; }; then
-    die "installing $ADDONS into $DB failed (log above)"
-  fi
+  bench_install "$DB" "$ADDONS"
   local installed
   installed=$(addons_installed "$DB")
   [ "$installed" = 3 ] || die "only $installed of the 3 addons got installed in $DB (log above)"
 }
 
+# Another throwaway database of the same run (dropped with the first one, kept with --keep):
+# bench_other_database NAME MODULE, the module found on $EXTRA_ADDONS_PATH too (a peer's addon).
+bench_other_database() {
+  bench_install "$1" "$2"
+  local state
+  state=$("$VENV/bin/python" - "$1" "$2" <<EOF
+import sys, psycopg2
+conn = psycopg2.connect(dbname=sys.argv[1], host="${DB_HOST:-localhost}", port=$DB_PORT,
+                        user="$DB_USER", password="$DB_PASSWORD")
+cur = conn.cursor()
+cur.execute("SELECT state FROM ir_module_module WHERE name = %s", (sys.argv[2],))
+print((cur.fetchone() or ["missing"])[0])
+EOF
+)
+  [ "$state" = installed ] || die "$2 is $state in $1, not installed (log above)"
+}
+
+bench_install() {
+  BENCH_DBS+=("$1")
+  say "Creating $1 with $2"
+  # pipefail: the status of the pipeline is odoo-bin's (the filter never fails, even on no output)
+  if ! odoo_bin -d "$1" -i "$2" --stop-after-init --no-http --log-level=warn </dev/null 2>&1 |
+       { grep -v "^Running as user" || true; }; then
+    die "installing $2 into $1 failed (log above)"
+  fi
+}
+
 bench_cleanup() {
-  [ "$BENCH_KEEP" = 1 ] && { echo "kept database $DB"; return; }
-  dropdb -h "${DB_HOST:-localhost}" -p "$DB_PORT" -U "$DB_USER" --if-exists "$DB" </dev/null || true
-  rm -rf "$DUNNING_HOME/filestore/filestore/$DB"
+  local db
+  for db in "${BENCH_DBS[@]}"; do
+    if [ "$BENCH_KEEP" = 1 ]; then echo "kept database $db"; continue; fi
+    dropdb -h "${DB_HOST:-localhost}" -p "$DB_PORT" -U "$DB_USER" --if-exists "$db" </dev/null || true
+    rm -rf "$DUNNING_HOME/filestore/filestore/$db"
+  done
 }
