@@ -20,7 +20,6 @@ Built by dunning.demo._load_demo before the demo's own examples, which it leaves
 import random
 from datetime import datetime, time, timedelta
 
-from freezegun.api import freeze_time  # the library's own (odoo.tests replaces the shortcut)
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -81,6 +80,10 @@ class DunningDemoHistory(models.AbstractModel):
         """Simulate ``days`` days of the chain up to yesterday for the history customers of
         ``company`` (``keys``: some of HISTORY_CUSTOMERS' keys, default all). Returns the
         customers."""
+        # only demo databases need it: one of Odoo's requirements, not of a production server
+        # (freezegun.api's own: odoo.tests replaces the package's shortcut)
+        from freezegun.api import freeze_time  # noqa: PLC0415
+
         env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
         self = self.with_env(env)
         today = fields.Date.context_today(self)
