@@ -348,7 +348,8 @@ def main():
             f"({args.due}); not due: invoiced {first_nd} + 0..{nd_days - 1} days")
         t0 = time.perf_counter()
         build_templates(env, args, layout)
-        phase(f"ORM: {args.templates} invoices, 200 customers, currencies, terms", t0)
+        phase(f"ORM: {args.templates} invoices, {min(200, args.customers)} customers, "
+              "currencies, terms", t0)
         t0 = time.perf_counter()
         template_partners = env["res.partner"].search([("ref", "=like", "BENCH-%")]).ids
         clone.clone_partners(cr, template_partners, args.customers - len(template_partners),
