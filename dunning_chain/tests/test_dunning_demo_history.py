@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.tests import new_test_user, tagged
 
 from .common import DunningCommon
@@ -72,6 +74,14 @@ class TestDunningDemoHistory(DunningCommon):
         # nothing was left for staff: calls have their outcome, tasks are done
         self.assertFalse(self.Comm.search([("partner_id", "in", self.customers.ids),
                                            ("state", "=", "failed")]))
+        # the simulated gateways delivered them: nothing of the past waits in Odoo's queues
+        self.assertFalse(self.env["mail.mail"].search([
+            ("mail_message_id", "in", sent.mail_message_id.ids), ("state", "=", "outgoing")]))
+        last = max(sent.mapped("sent_at"))
+        emails = sent.filtered(lambda c: c.channel == "email"
+                               and c.sent_at < last - timedelta(days=2))
+        self.assertTrue(emails)
+        self.assertEqual(set(emails.mapped("delivery_state")), {"sent"})
         note = self.env["mail.message"].search([("model", "=", "dunning.communication"),
                                                 ("res_id", "=", sent[0].id),
                                                 ("body", "ilike", "Simulated history")])
