@@ -64,16 +64,24 @@ class DunningInsight(models.AbstractModel):
                 "recovered_from": format_date(self.env, recovery["from"]),
                 "recovered_to": format_date(self.env, recovery["to"]),
             },
-            "months": [{
-                "label": format_date(self.env, row["month"], date_format="MMM y"),
-                "overdue": row["overdue"], "receivables": row["ar_end"], "sales": row["sales"],
-                "dso": row["dso"], "cei": row["cei"],
-            } for row in series],
+            "months": [self._dunning_chart_month(row) for row in series],
             "levels": levels,
             "top": overdue["top"],
         }
 
     # ------------------------------------------------------------------ DSO, CEI, overdue
+    def _dunning_chart_month(self, row):
+        """A month of the charts. The running month's DSO and CEI are left out: a few days of
+        sales make a DSO of hundreds of days that says nothing and flattens the other months
+        (its overdue and receivables are balances, true on any day, and stay)."""
+        label = format_date(self.env, row["month"], date_format="MMM y")
+        partial = row["end"] < row["month"] + relativedelta(months=1, days=-1)
+        return {
+            "label": self.env._("%(month)s (to date)", month=label) if partial else label,
+            "overdue": row["overdue"], "receivables": row["ar_end"], "sales": row["sales"],
+            "dso": None if partial else row["dso"], "cei": None if partial else row["cei"],
+        }
+
     @api.model
     def _dunning_months(self, company, last_day, count):
         """Month by month (oldest first, the last one ending on ``last_day``): month (first
@@ -164,7 +172,7 @@ class DunningInsight(models.AbstractModel):
             "asked": asked, "asked_text": money(asked),
             "recovered": paid, "recovered_text": money(paid),
             "rate": rate or 0.0,
-            "median_days": round(days, 1) if days is not None else None,
+            "median_days": round(days, 1) if days is not None and paid else None,
             "count": count,
         } for level, asked, paid, rate, days, count in groups]
 

@@ -219,11 +219,19 @@ class TestDunningInsight(DunningCommon):
         with freeze_time(self.START + timedelta(days=20)):
             data = self.env["dunning.insight"].dunning_dashboard_data()
         self.assertEqual(len(data["months"]), 12)
+        running = data["months"][-1]
+        self.assertIn("(to date)", running["label"])
+        self.assertEqual((running["dso"], running["cei"]), (None, None),
+                         "a month of a few days has no DSO or CEI on the chart")
+        self.assertIsNotNone(running["overdue"])
         self.assertEqual(data["top"][0]["partner_id"], self.customer.id)
         self.assertIn("E-mail", data["top"][0]["last_channel"])
         first = next(row for row in data["levels"] if row["level"] == self.levels[7].name)
         self.assertEqual((first["asked"], first["recovered"], first["rate"]),
                          (1500.0, 500.0, 33.3))
+        due_day = next(row for row in data["levels"] if row["level"] == self.levels[0].name)
+        self.assertEqual((due_day["recovered"], due_day["median_days"]), (0.0, None),
+                         "nothing recovered after a step: no days to pay ('–'), not 0")
         self.assertEqual(data["kpi"]["recovered_rate"], 0.0, "no step sent 30 days ago or more")
 
     # ------------------------------------------------------------------ rights
