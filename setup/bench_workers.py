@@ -351,8 +351,9 @@ def run_queue_job(args):
         cur = conn.cursor()
         t0 = time.perf_counter()
         # the cron's method, once, from a process of its own: it plans, enqueues and commits
-        subprocess.run(me(args, "--worker", "1", database=db), check=True,
-                       stdin=subprocess.DEVNULL)
+        code, _span = finish(start_sender(args, db, 1))
+        if code:
+            raise RuntimeError(f"the run that enqueues the jobs failed (exit {code})")
         cur.execute("SELECT channel, method_name, count(*) FROM queue_job GROUP BY 1, 2")
         print(f"  enqueued: {cur.fetchall()}", flush=True)
         while one(cur, "SELECT count(*) FROM queue_job WHERE state NOT IN "
@@ -380,8 +381,11 @@ def run_queue_job(args):
 
 def odoo_bin(args, rest):
     """odoo-bin with the senders' clock (its forked workers keep it)."""
+    import logging
     from freezegun import freeze_time
     freeze_time(SENDERS_AT, tick=True).start()
+    # the log formatter's clock is the frozen one, called as a function (not bound to it)
+    logging.Formatter.converter = staticmethod(time.localtime)
     import odoo.cli
     sys.argv = ["odoo-bin", "-c", args.config, f"--addons-path={args.addons_path}",
                 "-d", args.database, *rest]
