@@ -6,7 +6,12 @@
 #
 # 1. makes sure PostgreSQL runs; 2. creates a throwaway database and installs the three addons
 # into it, with the test addon tests/addons/dunning_test_webhook (a channel added by another
-# addon: selection, traits, one sender; never installed by install.sh); the install log must be free of warnings about our addons, told by the logger, not by
+# addon: selection, traits, one sender; never installed by install.sh) and OCA queue_job with
+# the bridge dunning_queue_job (the scheduled run as queue jobs; the tests run with queue_job's
+# QUEUE_JOB__NO_DELAY=1, so a scheduled run's jobs are performed at once in the test's
+# transaction and the existing tests of the run see the messages sent; the bridge's own tests
+# switch it off and check the jobs themselves); the install log must be free of warnings
+# about our addons, told by the logger, not by
 # the line (every line carries the database name dunning_test_...): a WARNING, ERROR or CRITICAL
 # line whose logger is odoo.addons.dunning_* or whose message names dunning_chain, dunning_portal
 # or dunning_sms (Odoo's own warnings about them, e.g. missing access rules), and any record with
@@ -36,8 +41,10 @@ for tool in wkhtmltopdf chromium pdftotext; do
     die "$tool is missing (letters, browser tests and the case file tests need it): run ./setup/install.sh --no-serve"
 done
 
-TEST_ADDONS="dunning_test_webhook"
-export EXTRA_ADDONS_PATH="$REPO_DIR/tests/addons"
+TEST_ADDONS="dunning_test_webhook,queue_job,dunning_queue_job"
+[ -f "$OCA_ADDONS_DIR/queue_job/__manifest__.py" ] ||
+  die "OCA queue_job is missing in $OCA_ADDONS_DIR (the bridge dunning_queue_job is tested with it): run ./setup/install.sh --no-serve"
+export EXTRA_ADDONS_PATH="$REPO_DIR/tests/addons,$OCA_ADDONS_DIR"
 say "Installing $ADDONS and $TEST_ADDONS into a fresh database $DB"
 start=$(date +%s)
 if ! odoo_bin -d "$DB" -i "$ADDONS,$TEST_ADDONS" --stop-after-init --no-http --log-level=info \
@@ -55,7 +62,7 @@ our_warnings() {
       logger = $6; sub(/:$/, "", logger)
       msg = substr($0, index($0, " " $6 " ") + length($6) + 2)
       bad = $4 ~ /^(WARNING|ERROR|CRITICAL)$/ &&
-            (logger ~ /^odoo[.]addons[.]dunning_/ || msg ~ /dunning_(chain|portal|sms)/)
+            (logger ~ /^odoo[.]addons[.]dunning_/ || msg ~ /dunning_(chain|portal|sms|queue_job)/)
       next
     }
     { rec = rec "\n" $0 }
@@ -69,17 +76,17 @@ if [ -s "$WORK/install-warnings.log" ]; then
   die "the install log has warnings from our addons (above)"
 fi
 installed=$(ADDONS="$ADDONS,$TEST_ADDONS" addons_installed "$DB")
-[ "$installed" = 4 ] || die "only $installed of the 4 addons got installed (see the log: KEEP_LOGS=1 keeps $WORK)"
+[ "$installed" = 6 ] || die "only $installed of the 6 addons (ours, the test addon, queue_job and the bridge) got installed (see the log: KEEP_LOGS=1 keeps $WORK)"
 say "Installed in $(( $(date +%s) - start )) s"
 
 say "Running the tests (pytest + pytest-odoo, HTTP server on)"
 cd "$REPO_DIR"
 set +e
-"$VENV/bin/python" -m pytest \
+QUEUE_JOB__NO_DELAY=1 "$VENV/bin/python" -m pytest \
   --odoo-database="$DB" --odoo-config="$ODOO_CONF" \
   --odoo-addons-path="$ODOO_SRC_DIR/addons,$REPO_DIR,$EXTRA_ADDONS_PATH" --odoo-http --odoo-log-level=warn \
   -p no:cacheprovider -o junit_family=xunit2 --junitxml="$WORK/junit.xml" -q -rfEs \
-  dunning_chain dunning_portal dunning_sms tests "$@" 2>&1 | tee "$WORK/pytest.log"
+  dunning_chain dunning_portal dunning_sms dunning_queue_job tests "$@" 2>&1 | tee "$WORK/pytest.log"
 status=${PIPESTATUS[0]}
 set -e
 
