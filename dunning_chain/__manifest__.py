@@ -1,6 +1,6 @@
 {
     "name": "Dunning Chains",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "summary": "Chase overdue customer invoices with escalation chains: e-mail, letter, "
                "phone call, certified letter and hand-off, fully recorded",
     "category": "Accounting/Accounting",
