@@ -30,6 +30,7 @@ Nothing leaves the machine: no process here runs Odoo's mail queue (the e-mails 
 in mail.mail, which is what is counted), and the queue_job server runs without cron threads.
 """
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -338,12 +339,13 @@ def run_queue_job(args):
     wall = None
     try:
         for _i in range(180):
-            try:
+            with contextlib.suppress(requests.RequestException):
                 if requests.get(f"http://127.0.0.1:{args.port}/web/health", timeout=2).ok:
                     break
-            except requests.RequestException:
-                pass
             time.sleep(1)
+        else:
+            sys.exit(f"the queue_job server did not answer on port {args.port} within 180 s "
+                     f"(log {log_path})")
         print(f"  odoo-bin --workers=2 --max-cron-threads=0 --load=web,queue_job on port "
               f"{args.port}, ODOO_QUEUE_JOB_CHANNELS=root:2,root.dunning:2 (log {log_path})",
               flush=True)
