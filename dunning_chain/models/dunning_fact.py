@@ -56,6 +56,11 @@ class DunningFact(models.Model):
         RATING_SELECTION, string="Customer Rating When Sent", readonly=True,
         help="The customer's payer rating in the company when the message left (empty: not "
              "rated): compare what works for each kind of payer.")
+    segment_id = fields.Many2one(
+        "dunning.segment", string="Customer Segment When Sent", readonly=True,
+        ondelete="set null",
+        help="The first of the customer's segments (in their order) when the message left "
+             "(empty: in none): compare what works for each segment.")
     sent_at = fields.Datetime(readonly=True)
     sent_date = fields.Date(string="Sent On", readonly=True,
                             help="The day it was sent, in the customer's time.")

@@ -67,7 +67,9 @@ class DunningFact(models.Model):
                 WHERE c.id = ANY(%s) AND c.state = 'sent' AND c.sent_at IS NOT NULL
                   AND c.kind != 'thanks'""", list(comm_ids)))
         ids, days, weekdays, hours = [], [], [], []
-        for comm_id, sent_at, tz in self.env.cr.fetchall():
+        rows = self.env.cr.fetchall()
+        segments = self._dunning_fact_segments([row[0] for row in rows])
+        for comm_id, sent_at, tz in rows:
             local = sent_at.replace(tzinfo=timezone.utc).astimezone(_zone(tz))
             ids.append(comm_id)
             days.append(local.date())
@@ -81,12 +83,12 @@ class DunningFact(models.Model):
                        sent_weekday, sent_hour, currency_id, amount_asked, paid_3, paid_7,
                        paid_14, paid_30, paid_after, recovery_3, recovery_7, recovery_14,
                        recovery_30, customers_paid, disputed, promised, step_first,
-                       refreshed_at, payer_rating)
+                       refreshed_at, payer_rating, segment_id)
                SELECT c.id, l.id, l.move_id, c.company_id, m.commercial_partner_id,
                       c.policy_id, c.level_id, c.channel, c.sent_at, loc.sent_date,
                       loc.weekday, loc.hour, co.currency_id,
                       COALESCE(l.amount_residual_company, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                      0, 0, FALSE, NOW() AT TIME ZONE 'UTC', r.rating
+                      0, 0, FALSE, NOW() AT TIME ZONE 'UTC', r.rating, seg.segment_id
                  FROM unnest(%(ids)s::int4[], %(days)s::date[], %(weekdays)s::varchar[],
                              %(hours)s::varchar[]) AS loc(comm_id, sent_date, weekday, hour)
                  JOIN dunning_communication c ON c.id = loc.comm_id
@@ -95,10 +97,33 @@ class DunningFact(models.Model):
                  JOIN res_company co ON co.id = c.company_id
                  LEFT JOIN dunning_payer_rating r ON r.partner_id = m.commercial_partner_id
                                                  AND r.company_id = c.company_id
+                LEFT JOIN unnest(%(seg_partners)s::int4[], %(seg_companies)s::int4[],
+                                 %(seg_ids)s::int4[]) AS seg(partner_id, company_id, segment_id)
+                       ON seg.partner_id = m.commercial_partner_id
+                      AND seg.company_id = c.company_id
                 WHERE l.is_open
                ON CONFLICT (line_id) DO NOTHING
-            RETURNING move_id""", ids=ids, days=days, weekdays=weekdays, hours=hours))
+            RETURNING move_id""", ids=ids, days=days, weekdays=weekdays, hours=hours,
+            seg_partners=[key[0] for key in segments], seg_companies=[key[1] for key in segments],
+            seg_ids=list(segments.values())))
         return sorted({row[0] for row in self.env.cr.fetchall()})
+
+    @api.model
+    def _dunning_fact_segments(self, comm_ids):
+        """{(commercial partner id, company id): its first segment id} for the invoices of
+        these communications, as the segments hold them now (nothing when a company has
+        none: no query)."""
+        result = {}
+        comms = self.env["dunning.communication"].browse(comm_ids)
+        Segment = self.env["dunning.segment"]
+        for company, company_comms in comms.grouped("company_id").items():
+            if not Segment._dunning_segments_of(company):
+                continue
+            partners = company_comms.line_ids.move_id.commercial_partner_id
+            for partner_id, segments in Segment._dunning_membership(partners, company).items():
+                if segments:
+                    result[(partner_id, company.id)] = segments[0].id
+        return result
 
     # ------------------------------------------------------------------ refresh
     @api.model

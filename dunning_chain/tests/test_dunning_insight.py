@@ -62,6 +62,29 @@ class TestDunningInsight(DunningCommon):
                                                ["amount_asked:sum"]))
         self.assertEqual(by_rating, {"B": 100.0})
 
+    def test_the_customer_segment_when_sent(self):
+        """Facts keep the first of the customer's segments when the message left (pivot by
+        segment); a customer in none has none."""
+        self.env["dunning.payer.rating"].sudo().create({
+            "partner_id": self.customer.id, "company_id": self.env.company.id, "rating": "C"})
+        Segment = self.env["dunning.segment"]
+        Segment.create({"name": "Japan", "sequence": 5,
+                        "country_ids": [Command.link(self.env.ref("base.jp").id)]})
+        needs_calls = Segment.create({"name": "Needs calls", "sequence": 10, "rating_c": True})
+        Segment.create({"name": "Late payers", "sequence": 20, "rating_c": True,
+                        "rating_d": True})
+        invoice = self._invoice(self.START, amount=100.0)
+        self._chain(invoice, 0)
+        self.assertEqual(self._fact(invoice, 0).segment_id, needs_calls)
+        by_segment = dict(self.Fact._read_group([("move_id", "=", invoice.id)], ["segment_id"],
+                                                ["amount_asked:sum"]))
+        self.assertEqual(by_segment, {needs_calls: 100.0})
+        # out of every segment: no segment on the next step's fact
+        self.env["dunning.payer.rating"].sudo().search(
+            [("partner_id", "=", self.customer.id)]).rating = "A"
+        self._chain(invoice, 7)
+        self.assertFalse(self._fact(invoice, 7).segment_id)
+
     def test_paid_after_a_call_counts_for_the_call(self):
         invoice = self._invoice(self.START, amount=800.0)
         self._chain(invoice, 0, 7, 15)
