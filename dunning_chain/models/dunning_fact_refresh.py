@@ -232,6 +232,7 @@ class DunningFact(models.Model):
         if with_facts:
             self._dunning_fact_refresh(with_facts)
 
+    @api.private
     def flush_model(self, fnames=None):
         """Reading the facts in the transaction that paid an invoice reads them refreshed."""
         if self.env.cr.precommit.data.get(PENDING_KEY):

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
+from odoo.service import model as rpc
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 
 from .common import DunningCommon
@@ -271,6 +272,12 @@ class TestDunningInsight(DunningCommon):
                 self.Fact.with_user(user).search([])
             with self.assertRaises(AccessError):
                 self.env["dunning.insight"].with_user(user).dunning_dashboard_data()
+            env = self.env(user=user.id, context={})
+            with self.assertRaises(AccessError, msg=f"{user.login} dashboard over RPC"):
+                rpc.call_kw(env["dunning.insight"], "dunning_dashboard_data", [], {})
+            # the fact refresh flushed as superuser is no RPC entry point
+            with self.assertRaises(AccessError, msg=f"{user.login} flush_model over RPC"):
+                rpc.call_kw(env["dunning.fact"], "flush_model", [[]], {})
         self.assertEqual(self.Fact.with_user(collector).search([("move_id", "=", invoice.id)]), fact)
         self.assertTrue(self.env["dunning.insight"].with_user(collector).dunning_dashboard_data())
         with self.assertRaises(AccessError):
