@@ -12,24 +12,18 @@ It prints wall time, CPU time, the number of records and peak memory (Python hea
 tracemalloc is not used: it slows the ORM; peak RSS of this process and of its children, the
 wkhtmltopdf processes, from getrusage). Nothing is asserted: these are figures to read.
 """
-import argparse
 import json
 import resource
 import sys
 import time
 from datetime import date
 
-from bench_data import children_cpu, mail_counts, make_invoices, pdf_pages, rss_mb, \
+from bench_data import workload_parser, children_cpu, mail_counts, make_invoices, pdf_pages, rss_mb, \
     serve_reports_here, start_odoo
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--invoices", type=int, default=2000)
-    parser.add_argument("--customers", type=int, default=200)
+    parser = workload_parser(__doc__)
     parser.add_argument("--send", action="store_true", help="also time e-mail + PDF letter")
     parser.add_argument("--channels", default="email,letter", metavar="LIST",
                         help="the level's channels (default email,letter; 'email' alone gives "

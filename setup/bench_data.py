@@ -3,6 +3,7 @@ Odoo started on a throwaway database with its HTTP server on a free port (wkhtml
 the report assets from it), the clock frozen on a weekday inside any send window, the same
 customers and overdue invoices, and the counts that show e-mails and letters really exist.
 """
+import argparse
 import os
 import resource
 import socket
@@ -12,6 +13,18 @@ from datetime import timedelta
 #: A fixed Wednesday 10:00 UTC with customers in UTC, so that every message is inside the send
 #: window whatever the day and hour the benchmark runs (time still ticks).
 FROZEN_AT = "2026-11-25 10:00:00"
+
+
+def workload_parser(doc):
+    """The options every run of the same workload takes (bench.py, bench_peer.py): the
+    database, Odoo's configuration and addons path, the invoices and customers."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--invoices", type=int, default=2000)
+    parser.add_argument("--customers", type=int, default=200)
+    return parser
 
 
 def rss_mb(who):

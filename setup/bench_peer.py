@@ -16,14 +16,13 @@ immediate SMTP send after commit is turned off with mail_notify_force_send=False
 a mail server is in neither figure. With --ours FILE (bench.py --result), prints both and the
 ratio (total over total).
 """
-import argparse
 import json
 import resource
 import sys
 import time
 from datetime import date
 
-from bench_data import children_cpu, mail_counts, make_invoices, pdf_pages, rss_mb, \
+from bench_data import workload_parser, children_cpu, mail_counts, make_invoices, pdf_pages, rss_mb, \
     serve_reports_here, start_odoo
 
 REPORT = "account_credit_control.report_credit_control_summary"
@@ -43,12 +42,7 @@ def timed(label, func, cpus):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--invoices", type=int, default=2000)
-    parser.add_argument("--customers", type=int, default=200)
+    parser = workload_parser(__doc__)
     parser.add_argument("--version", default="", help="the peer's version, for the report")
     parser.add_argument("--ours", metavar="FILE", help="bench.py --result: print the ratio")
     args, _ignored = parser.parse_known_args()  # bench.sh's other options are ours only
