@@ -32,6 +32,7 @@ communications planned and invoices in them (checked against the due invoices). 
 is started. The figures are read, not asserted (a benchmark, not a timed test).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -240,7 +241,11 @@ def run_measure(args):
     odoo, registry = open_env(args)
     from freezegun import freeze_time
     day = date.fromisoformat(args.measure)
-    with freeze_time(f"{day} 10:00:00", tick=True), registry.cursor() as cr:
+    # the clock is moved to the day measured when it is not today (freezegun: a few seconds
+    # more per 100,000 invoices planned, in the datetime calls of the moments)
+    clock = freeze_time(f"{day} 10:00:00", tick=True) if day != date.today() \
+        else contextlib.nullcontext()
+    with clock, registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         company = env.company
         cr.execute("SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND "

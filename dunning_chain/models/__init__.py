@@ -23,6 +23,7 @@ from . import dunning_move_state
 from . import account_move
 from . import account_move_payment
 from . import dunning_plan_journey
+from . import dunning_plan_records
 from . import res_partner
 from . import res_company
 from . import res_config_settings

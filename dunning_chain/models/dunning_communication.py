@@ -168,18 +168,7 @@ class DunningCommunication(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # only the planner creates communications, and only planned ones: a sent one comes
-        # from sending, never from a caller's values
-        for vals in vals_list:
-            if vals.get("state", "scheduled") not in PLANNING_STATES:
-                raise UserError(self.env._("A communication is created planned (to review or "
-                                           "scheduled); only sending makes it sent."))
-            given = self._dunning_sender_fields().intersection(
-                key for key, value in vals.items() if value)
-            if given:
-                raise UserError(self.env._(
-                    "These values are written by sending, not given: %s.",
-                    ", ".join(sorted(given))))
+        self._dunning_check_planned_values(vals_list)
         comms = super().create(vals_list)
         # References follow the record id (no sequence row lock per record: the planner
         # creates thousands at once): DUN/2026/000123
@@ -189,10 +178,25 @@ class DunningCommunication(models.Model):
             self.env.cr.execute(SQL("""
                 UPDATE dunning_communication
                    SET name = 'DUN/' || to_char(COALESCE(create_date, now()), 'YYYY') || '/'
-                              || lpad(id::text, 6, '0')
+                              || lpad(id::text, GREATEST(6, length(id::text)), '0')
                  WHERE id IN %s""", tuple(unnamed.ids)))
             unnamed.invalidate_recordset(["name"])
         return comms
+
+    @api.model
+    def _dunning_check_planned_values(self, vals_list):
+        """Only the planner creates communications, and only planned ones: a sent one comes
+        from sending, never from a caller's values."""
+        sender_fields = self._dunning_sender_fields()
+        for vals in vals_list:
+            if vals.get("state", "scheduled") not in PLANNING_STATES:
+                raise UserError(self.env._("A communication is created planned (to review or "
+                                           "scheduled); only sending makes it sent."))
+            given = sender_fields.intersection(key for key, value in vals.items() if value)
+            if given:
+                raise UserError(self.env._(
+                    "These values are written by sending, not given: %s.",
+                    ", ".join(sorted(given))))
 
     @api.model
     def _dunning_sender_fields(self):

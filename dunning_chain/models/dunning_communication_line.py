@@ -1,9 +1,6 @@
-import csv
-import io
-
-import psycopg2.extensions
-
 from odoo import api, fields, models
+
+from ..tools.bulk import copy_rows
 
 
 class DunningCommunicationLine(models.Model):
@@ -72,24 +69,10 @@ class DunningCommunicationLine(models.Model):
         columns = ["communication_id", "move_id", "previous_level_id", "due_date", "currency_id",
                    "amount_total", "amount_residual", "amount_overdue",
                    "amount_residual_company", "payment_reference", "is_open"]
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for vals in vals_list:
-            # CSV: an empty unquoted field is NULL
-            writer.writerow([None if vals.get(col) in (None, False) and col != "is_open"
-                             else vals.get(col) for col in columns])
-        buffer.seek(0)
         self.flush_model()
-        # psycopg2's COPY does not go through the asynchronous wait callback (as in
-        # odoo.orm.models, which also COPYs)
-        callback = psycopg2.extensions.get_wait_callback()
-        psycopg2.extensions.set_wait_callback(None)
-        try:
-            self.env.cr.copy_expert(
-                f"COPY dunning_communication_line ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
-                buffer)
-        finally:
-            psycopg2.extensions.set_wait_callback(callback)
+        copy_rows(self.env.cr, self._table, columns, (
+            [None if vals.get(col) in (None, False) and col != "is_open" else vals.get(col)
+             for col in columns] for vals in vals_list))
 
     @api.model
     def _dunning_amounts(self, move, today):

@@ -212,92 +212,6 @@ class DunningPlan(models.AbstractModel):
         return journey + plans
 
     @api.model
-    def _dunning_create_planned(self, plans, today):
-        move_levels = defaultdict(list)
-        broken, reminded = [], []
-        # from the start of the minute: a message allowed now is due in this very run
-        now = fields.Datetime.now().replace(second=0, microsecond=0)
-        planning = {}
-        failed_levels = defaultdict(list)
-        comm_ids = []
-        # created by batches, the cache emptied after each: the memory of a run stays that of
-        # a batch, however many messages (a first run on a large ledger plans tens of thousands)
-        for start in range(0, len(plans), PLAN_BATCH):
-            vals_list = []
-            for partner, company, policy, level, entries in plans[start:start + PLAN_BATCH]:
-                state = "to_review" if level._needs_review() else "scheduled"
-                reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
-                lines = []
-                for entry in entries:
-                    c = entry.candidate
-                    lines.append({
-                        "move_id": c.move_id, "previous_level_id": c.level_id,
-                        "due_date": c.due_date, "currency_id": c.currency_id,
-                        "amount_total": c.total, "amount_residual": c.residual,
-                        "amount_residual_company": c.residual_company,
-                        "payment_reference": c.reference, "amount_overdue": c.overdue,
-                        "is_open": True,
-                    })
-                    if policy.kind == "failed_payment":
-                        # a step of the episode: the invoice keeps its place in its chain
-                        failed_levels[level.id].append(c.move_id)
-                        continue
-                    if level.count_from != "due":
-                        continue  # a one-off step (invoice issued): its record is the message
-                    move_levels[(level.id, c.due_date)].append(c.move_id)
-                    if c.promise_state == "open" and c.promise_date and c.promise_date < today:
-                        broken.append(c.move_id)
-                    if c.remind_reason:
-                        reminded.append(c.move_id)
-                amount = sum(line["amount_residual_company"] for line in lines)
-                # the channels the customer refused stay out (dunning_plan_customer.py)
-                channels, left_out = self._dunning_plan_channels(partner, level)
-                if left_out:
-                    reason = f"{reason}\n{left_out}"
-                for channel in channels:
-                    scheduled_at, tz, why_then = self._dunning_plan_moment(
-                        partner, company, policy, channel.channel, now, planning)
-                    vals_list.append({
-                        "company_id": company.id,
-                        "currency_id": company.currency_id.id,
-                        "partner_id": partner.id,
-                        "policy_id": policy.id,
-                        "level_id": level.id,
-                        "channel": channel.channel,
-                        "channel_config_id": channel.id,
-                        "mail_template_id": channel.mail_template_id.id,
-                        "state": state,
-                        "scheduled_at": scheduled_at,
-                        "partner_tz": tz,
-                        "schedule_reason": why_then,
-                        "reason": reason,
-                        "amount_total": amount,
-                        "line_ids": lines,
-                    })
-            # planned records log nothing in their chatter: sending them does
-            line_lists = [vals.pop("line_ids") for vals in vals_list]
-            comms = self.env["dunning.communication"].with_context(
-                mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True,
-            ).create(vals_list)
-            self.env["dunning.communication.line"]._dunning_insert(
-                [dict(line, communication_id=comm.id)
-                 for comm, lines in zip(comms, line_lists) for line in lines])
-            comm_ids += comms.ids
-            if len(plans) > PLAN_BATCH:
-                self.env.invalidate_all()
-        comms = self.env["dunning.communication"].browse(comm_ids)
-        comms.invalidate_recordset(["line_ids"])
-        Move = self.env["account.move"]
-        for (level_id, due), move_ids in move_levels.items():
-            Move.browse(move_ids)._dunning_set_state(dunning_level_id=level_id,
-                                                     dunning_due_date=due)
-        for level_id, move_ids in failed_levels.items():
-            Move.browse(move_ids)._dunning_set_state(dunning_payment_failed_level_id=level_id)
-        Move.browse(broken)._dunning_on_promise_broken()
-        Move.browse(reminded)._dunning_set_state(dunning_remind_reason=None)
-        return comms
-
-    @api.model
     def _dunning_follow_commitments(self, today, companies):
         """Before planning: follow what customers agreed to (dunning_portal follows approved
         payment plans here and flags a missed instalment with ``dunning_remind_reason``)."""
@@ -313,16 +227,20 @@ class DunningPlan(models.AbstractModel):
         """
         planning = planning if planning is not None else {}
         words = self.env["dunning.send.window"]
-        tz, tz_source = self._dunning_timezone_for(partner, company, channel)
-        # what many customers of a run share is worked out once per run: the policy's rules
+        memo = self._dunning_memo
+        # what the run needs of a customer is read once per run (a customer gets a message per
+        # level and channel), what many customers share once per run too: the policy's rules
         # and caps, the closed days of a country (customers without closures of their own),
         # the first allowed moment of a zone (memo of spread_slot)
-        rules, cap = self._dunning_memo(planning, ("policy", policy.id, channel), lambda: (
-            policy._dunning_window_rules(), policy._dunning_frequency_cap(channel)))
+        tz, tz_source = self._dunning_timezone_for(partner, company, channel, planning)
+        rules, cap, per_hour = memo(planning, ("policy", policy.id, channel), lambda: (
+            policy._dunning_window_rules(), policy._dunning_frequency_cap(channel),
+            policy.max_per_hour))
         customer = partner.commercial_partner_id
-        closed_key = ("closed", company.id, now.date(), customer.country_id.code,
-                      customer.state_id.code, customer.lang,
-                      customer.id if customer.dunning_closure_ids else None)
+        closed_key, lang = memo(planning, ("customer", customer.id, company.id), lambda: (
+            ("closed", company.id, now.date(), customer.country_id.code, customer.state_id.code,
+             customer.lang, customer.id if customer.dunning_closure_ids else None),
+            memo(planning, ("lang", customer.lang), lambda: words._dunning_lang(partner))))
         closed = self._dunning_memo(planning, closed_key, lambda: partner._dunning_closed_days(
             company, now.date(), now.date() + timedelta(days=400), planning))
         moment, cap_facts = now, []
@@ -339,7 +257,7 @@ class DunningPlan(models.AbstractModel):
         taken = planning[key]
         try:
             slot, facts = send_caps.spread_slot(
-                moment, tz, rules, closed, taken, policy.max_per_hour,
+                moment, tz, rules, closed, taken, per_hour,
                 memo=planning.setdefault("slots", {}), memo_key=(tz, policy.id, closed_key))
         except ValueError as exc:
             err = words._dunning_words([exc.fact]) if getattr(exc, "fact", None) else exc
@@ -349,10 +267,15 @@ class DunningPlan(models.AbstractModel):
         taken[bucket] = taken.get(bucket, 0) + 1
         if cap:
             contacts.append(slot)
-        lang = self._dunning_memo(planning, ("lang", customer.lang),
-                                  lambda: words._dunning_lang(partner))
-        reason = words._dunning_words([*cap_facts, *facts, tz_source], lang)
-        return slot, tz, reason
+        all_facts = [*cap_facts, *facts, tz_source]
+        try:
+            # customers of one zone planned in the same hour share their reason's words
+            key = ("words", lang, *((f.code, tuple(sorted(f.values.items()))) for f in all_facts))
+            hash(key)
+        except TypeError:  # a fact holding a list: worded on its own
+            return slot, tz, words._dunning_words(all_facts, lang)
+        return slot, tz, self._dunning_memo(planning, key,
+                                            lambda: words._dunning_words(all_facts, lang))
 
     @staticmethod
     def _dunning_memo(planning, key, make):
@@ -361,13 +284,16 @@ class DunningPlan(models.AbstractModel):
         return planning[key]
 
     @api.model
-    def _dunning_timezone_for(self, partner, company, channel):
+    def _dunning_timezone_for(self, partner, company, channel, planning=None):
         """(time zone, where it comes from) of the recipient for a channel: the source is a fact
         of ``tools/customer_calendar.py`` (``tz_customer``, ``tz_country``...) that
         ``dunning.send.window`` words. Channels whose address has a zone of its own (an SMS to a
-        foreign mobile) override this."""
-        return partner._dunning_timezone(company)
-
+        foreign mobile) override this. ``planning``: the run's memo (the customer's zone is
+        worked out once per run)."""
+        if planning is None:
+            return partner._dunning_timezone(company)
+        return self._dunning_memo(planning, ("tz", partner.id, company.id),
+                                  lambda: partner._dunning_timezone(company))
 
     @api.model
     def _dunning_channel_label(self, channel):

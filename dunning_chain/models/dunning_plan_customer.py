@@ -99,9 +99,15 @@ class DunningPlanCustomer(models.AbstractModel):
                                   step=lvl.display_name, why=why) for lvl, why in passed)
 
     @api.model
-    def _dunning_plan_channels(self, partner, level):
-        """(the channels of ``level`` that go to ``partner``, a note on those it refused)."""
-        refused = partner._dunning_refused_channels(lang=self.env.lang) if partner else {}
+    def _dunning_plan_channels(self, partner, level, planning=None):
+        """(the channels of ``level`` that go to ``partner``, a note on those it refused).
+        ``planning``: the run's memo (what a customer refused is read once per run)."""
+        planning = planning if planning is not None else {}
+        key = ("refused", partner.id)
+        if key not in planning:
+            planning[key] = partner._dunning_refused_channels(lang=self.env.lang) \
+                if partner else {}
+        refused = planning[key]
         if not refused:
             return level.channel_ids, ""
         kept = level.channel_ids.filtered(lambda line: line.channel not in refused)

@@ -209,7 +209,9 @@ class DunningSegment(models.Model):
         Policy = self.env["dunning.policy"]
         result = {}
         no_segment = self.browse()
-        for partner in partners.with_company(company):
+        partners = partners.with_company(company)
+        partners.fetch(["dunning_policy_id"])  # that column only, for every customer at once
+        for partner in partners:
             own = partner.dunning_policy_id
             if own and own.active and own.kind == "overdue":
                 result[partner.id] = (own, "customer", no_segment)

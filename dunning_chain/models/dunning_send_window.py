@@ -274,7 +274,7 @@ class DunningSendWindow(models.AbstractModel):
         """Words already formatted in this transaction (babel is slow, and a planning run
         words the same days and hours for thousands of customers), per language."""
         memo = self.env.cr.cache.setdefault("dunning.send.window", {})
-        key = (get_lang(self.env).code, *key)
+        key = (self.env.lang or get_lang(self.env).code, *key)
         if key not in memo:
             memo[key] = make()
         return memo[key]

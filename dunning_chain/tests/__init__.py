@@ -22,3 +22,4 @@ from . import test_dunning_insight
 from . import test_dunning_rating
 from . import test_dunning_segments
 from . import test_dunning_demo_history
+from . import test_dunning_plan_records

@@ -19,9 +19,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
-from odoo.addons.dunning_chain.tools.send_window import fact
-
-from ..tools.phone import mobile_time_zone, normalise_mobile
+from ..tools.phone import normalise_mobile
 from ..tools.sms_text import GSM7, UCS2, analyse, shorten, transliterate_spanish
 
 _logger = logging.getLogger(__name__)
@@ -243,92 +241,6 @@ class DunningCommunication(models.Model):
                 "%(number)s opted out of SMS (replied '%(word)s'): no more dunning SMS.",
                 number=e164, word=words[0]))
         return True
-
-
-class DunningPlan(models.AbstractModel):
-    _inherit = "dunning.plan"
-
-    # ---------------------------------------------------------------- SMS-only steps
-    @staticmethod
-    def _dunning_sms_only(level):
-        """A step whose only channel is SMS (the shipped chain's +10 SMS reminder)."""
-        channels = level.channel_ids.mapped("channel")
-        return bool(channels) and set(channels) == {"sms"}
-
-    @api.model
-    def _compute_plans(self, today=None, companies=None):
-        """A step that only sends an SMS does not apply to a customer whose phones cannot
-        receive one (like a late payers' step to a customer who pays on time): a customer
-        whose plan would reach or pass over such a step is planned again as if the chain had
-        no such step. An invoice 12 days late then gets the +7 e-mail, the +15 call follows
-        the +7 e-mail without an "earlier steps skipped" note, a broken promise gets the next
-        step that can reach the customer."""
-        plans = super()._compute_plans(today, companies)
-        if self.env.context.get("dunning_sms_customers"):
-            return plans  # the second pass below
-        sms_offsets = {}  # policy id: offsets of its SMS-only steps
-        reachable = {}
-        Level = self.env["dunning.level"].with_context(active_test=False)
-
-        def meets_sms_step(plan):
-            policy = plan.policy
-            if policy.id not in sms_offsets:
-                sms_offsets[policy.id] = [level.offset_days for level in
-                                          policy._levels_by_offset()
-                                          if self._dunning_sms_only(level)]
-            offsets = sms_offsets[policy.id]
-            if not offsets:
-                return False
-            if self._dunning_sms_only(plan.level):
-                return True
-            for entry in plan.entries:
-                c = entry.candidate
-                current = (Level.browse(c.level_id).offset_days
-                           if c.level_id and c.due_state == c.due_date else None)
-                if any((current is None or current < offset) and offset < plan.level.offset_days
-                       for offset in offsets):
-                    return True  # passed over
-            return False
-
-        def unreachable(plan):
-            key = (plan.partner.id, plan.company.id)
-            if key not in reachable:
-                reachable[key] = bool(plan.partner._dunning_sms_recipient(plan.company)[1])
-            return not reachable[key]
-
-        skip = {(plan.partner.id, plan.company.id) for plan in plans
-                if meets_sms_step(plan) and unreachable(plan)}
-        if not skip:
-            return plans
-        again = super(DunningPlan, self.with_context(dunning_sms_customers=skip))._compute_plans(
-            today, companies)
-        env = self.env
-        return [plan for plan in plans if (plan.partner.id, plan.company.id) not in skip] + [
-            plan._replace(partner=plan.partner.with_env(env), company=plan.company.with_env(env),
-                          policy=plan.policy.with_env(env), level=plan.level.with_env(env))
-            for plan in again if (plan.partner.id, plan.company.id) in skip]
-
-    @api.model
-    def _dunning_candidates(self, today, companies, *args, **kwargs):
-        """In the second pass of _compute_plans: the customers it plans again only."""
-        candidates = super()._dunning_candidates(today, companies, *args, **kwargs)
-        customers = self.env.context.get("dunning_sms_customers")
-        if customers:
-            candidates = [c for c in candidates if (c.partner_id, c.company_id) in customers]
-        return candidates
-
-    @api.model
-    def _dunning_timezone_for(self, partner, company, channel):
-        """An SMS reaches a phone, wherever it is: when the mobile's number has exactly one
-        time zone and it is not the customer's, the send window follows the number."""
-        tz, source = super()._dunning_timezone_for(partner, company, channel)
-        if channel != "sms":
-            return tz, source
-        _contact, check, _reasons = partner._dunning_sms_recipient(company)
-        zone = mobile_time_zone(check) if check else None
-        if zone and zone != tz:
-            return zone, fact("tz_phone", number=check.e164)  # worded by dunning.send.window
-        return tz, source
 
 
 class DunningSend(models.AbstractModel):

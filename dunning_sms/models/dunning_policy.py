@@ -36,15 +36,6 @@ class DunningPolicy(models.Model):
             if policy.cap_sms < 0:
                 raise ValidationError(self.env._("Limits cannot be negative (0 means no limit)."))
 
-    def _levels_by_offset(self):
-        """While the planner plans customers no SMS can reach (dunning_sms_customers in the
-        context, see dunning.plan._compute_plans), their chain has no SMS-only step."""
-        levels = super()._levels_by_offset()
-        if self.env.context.get("dunning_sms_customers"):
-            levels = levels.filtered(
-                lambda level: not self.env["dunning.plan"]._dunning_sms_only(level))
-        return levels
-
     @api.model
     def _dunning_sms_add_default_step(self):
         """(data, at install and at the first update that brings it) The shipped chain texts

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools.phone import normalise_mobile
 
@@ -41,6 +42,37 @@ class ResPartner(models.Model):
                 return contact, check, reasons
             reasons.append(f"{contact.display_name}: {self._dunning_phone_words(check)}")
         return None, None, reasons
+
+    def _dunning_sms_checks(self, company):
+        """{customer id: the PhoneCheck of the number a dunning SMS goes to, or None} for the
+        customers ``self``: the choice of :meth:`_dunning_sms_recipient` (the customer's own
+        phone, then its dunning contacts' by id; each number read in its contact's country,
+        else the customer's, else the company's), for many customers in one query (the
+        planner asks it for every customer of a run)."""
+        self.env["res.partner"].flush_model(
+            ["phone", "country_id", "parent_id", "dunning_contact", "active"])
+        self.env.cr.execute(SQL("""
+            SELECT p.id, 0, p.id, p.phone, COALESCE(pc.code, %(company_country)s)
+              FROM res_partner p
+              LEFT JOIN res_country pc ON pc.id = p.country_id
+             WHERE p.id = ANY(%(ids)s)
+            UNION ALL
+            SELECT p.id, 1, c.id, c.phone, COALESCE(cc.code, pc.code, %(company_country)s)
+              FROM res_partner c
+              JOIN res_partner p ON p.id = c.parent_id
+              LEFT JOIN res_country cc ON cc.id = c.country_id
+              LEFT JOIN res_country pc ON pc.id = p.country_id
+             WHERE c.parent_id = ANY(%(ids)s) AND c.active AND c.dunning_contact
+               AND COALESCE(c.phone, '') != ''
+             ORDER BY 1, 2, 3""", ids=self.commercial_partner_id.ids,
+            company_country=company.country_id.code))
+        checks = dict.fromkeys(self.commercial_partner_id.ids)
+        for customer_id, _own, _contact_id, phone, region in self.env.cr.fetchall():
+            if checks[customer_id] is None and phone:
+                check = normalise_mobile(phone, region)
+                if check.ok:
+                    checks[customer_id] = check
+        return checks
 
     def _dunning_phone_words(self, check):
         """Why a number cannot receive SMS (the ``reason`` code of a ``tools/phone.py``

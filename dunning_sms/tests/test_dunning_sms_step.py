@@ -103,3 +103,36 @@ class TestDunningSmsStep(DunningCommon, SMSCase):
         self.assertIn("step SMS reminder (+10 days) left out: no SMS: the customer prefers e-mail",
                       call.reason)
         self.assertFalse(self._sms_comms(self.customer))
+
+    def test_phones_checked_at_once_pick_the_number_the_sender_picks(self):
+        """The planner checks the phones of every customer of a run in one query: for each,
+        the number the sender picks one by one (own phone, then dunning contacts by id, each
+        read in its own country), or none."""
+        Partner = self.env["res.partner"]
+        spain = self.env.ref("base.es")
+
+        def customer(name, phone=False, contacts=()):
+            partner = Partner.create({"name": name, "is_company": True, "country_id": spain.id,
+                                      "phone": phone})
+            for vals in contacts:
+                Partner.create(dict(vals, parent_id=partner.id, name=f"{name} contact"))
+            return partner
+
+        landline = customer("Landline", "91 123 45 67", [
+            {"dunning_contact": False, "phone": "612 00 00 02"},  # not for dunning
+            {"dunning_contact": True, "phone": "612 00 00 01"}])
+        # an invoicing address keeps its own country (a contact's follows the company's)
+        abroad = customer("Abroad", contacts=[{"dunning_contact": True, "phone": "06 12 34 56 78",
+                                               "type": "invoice",
+                                               "country_id": self.env.ref("base.fr").id}])
+        archived = customer("Archived", contacts=[{"dunning_contact": True, "active": False,
+                                                  "phone": "612 00 00 03"}])
+        customers = landline | abroad | archived | self.customer | self.customer2
+        checks = customers._dunning_sms_checks(self.env.company)
+        self.assertEqual({p.name: checks[p.id] and checks[p.id].e164 for p in customers}, {
+            "Landline": "+34612000001", "Abroad": "+33612345678", "Archived": None,
+            self.customer.name: MOBILE, self.customer2.name: None})
+        for partner in customers:
+            check = partner._dunning_sms_recipient(self.env.company)[1]
+            self.assertEqual(checks[partner.id] and checks[partner.id].e164,
+                             check and check.e164, partner.name)
