@@ -301,6 +301,16 @@ class AccountMove(models.Model):
         self.env["dunning.move.state"]._dunning_upsert(self.ids, values)
         self.invalidate_recordset(list(values))
 
+    @api.model
+    def _dunning_set_states(self, names, rows):
+        """Like _dunning_set_state, a value per invoice: ``rows`` of (invoice id, value of each
+        of ``names``), in one statement."""
+        allowed = set(self.env["dunning.move.state"].COLUMNS)
+        assert set(names) <= allowed, set(names) - allowed
+        if rows:
+            self.env["dunning.move.state"]._dunning_upsert_rows(names, rows)
+            self.browse(row[0] for row in rows).invalidate_recordset(list(names))
+
     def action_dunning_history(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -59,20 +59,20 @@ class DunningCommunicationLine(models.Model):
             ref_date = ref.date() if ref else today
             line.days_overdue = (ref_date - line.due_date).days if line.due_date else 0
 
+    #: the columns of _dunning_insert's rows, in order
+    INSERT_COLUMNS = ("communication_id", "move_id", "previous_level_id", "due_date",
+                      "currency_id", "amount_total", "amount_residual", "amount_overdue",
+                      "amount_residual_company", "payment_reference", "is_open")
+
     @api.model
-    def _dunning_insert(self, vals_list):
+    def _dunning_insert(self, rows):
         """Create many lines at once (the planner writes one per invoice and channel): a COPY,
-        which PostgreSQL takes in far less time than an INSERT of as many rows. Every value
-        must be a plain column value; nothing is computed."""
-        if not vals_list:
-            return
-        columns = ["communication_id", "move_id", "previous_level_id", "due_date", "currency_id",
-                   "amount_total", "amount_residual", "amount_overdue",
-                   "amount_residual_company", "payment_reference", "is_open"]
-        self.flush_model()
-        copy_rows(self.env.cr, self._table, columns, (
-            [None if vals.get(col) in (None, False) and col != "is_open" else vals.get(col)
-             for col in columns] for vals in vals_list))
+        which PostgreSQL takes in far less time than an INSERT of as many rows. ``rows``:
+        tuples of plain column values in the order of INSERT_COLUMNS (None for NULL); nothing
+        is computed."""
+        if rows:
+            self.flush_model()
+            copy_rows(self.env.cr, self._table, self.INSERT_COLUMNS, rows)
 
     @api.model
     def _dunning_amounts(self, move, today):

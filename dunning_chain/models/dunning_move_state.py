@@ -58,6 +58,24 @@ class DunningMoveState(models.Model):
             updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", col, col) for col in columns)))
 
     @api.model
+    def _dunning_upsert_rows(self, names, rows):
+        """Set these columns (invoice field names) per invoice, in one statement: ``rows`` of
+        (invoice id, value of each column) (the planner moves each invoice to its own level and
+        due date)."""
+        columns = [self.COLUMNS[name] for name in names]
+        arrays = list(zip(*rows)) or [[] for _ in range(len(names) + 1)]
+        self.env.cr.execute(SQL(
+            """INSERT INTO dunning_move_state (move_id, %(columns)s)
+               SELECT * FROM unnest(%(arrays)s) AS t(move_id, %(columns)s)
+               ON CONFLICT (move_id) DO UPDATE SET %(updates)s""",
+            columns=SQL(", ").join(SQL.identifier(col) for col in columns),
+            arrays=SQL(", ").join(
+                SQL("%s::%s[]", list(values), SQL(self._fields[col].column_type[1]))
+                for col, values in zip(["move_id", *columns], arrays)),
+            updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", SQL.identifier(col),
+                                       SQL.identifier(col)) for col in columns)))
+
+    @api.model
     def _dunning_park(self, move_ids, paid_at):
         """Invoices paid by a payment leave the chain: where they stood (level, due date) is
         kept aside with the moment, in one statement."""

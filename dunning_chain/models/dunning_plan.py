@@ -22,8 +22,10 @@ Candidate = namedtuple("Candidate", [
     "invoice_date"])
 # A candidate given a level, with the reason in words
 Entry = namedtuple("Entry", ["candidate", "why"])
-# One planned message (per channel of the level): whom, for which company, policy and level
-Plan = namedtuple("Plan", ["partner", "company", "policy", "level", "entries"])
+# One planned message (per channel of the level): whom, for which company, policy and level;
+# ``refused``: {channel: why} of the channels the customer refused, when already known
+Plan = namedtuple("Plan", ["partner", "company", "policy", "level", "entries", "refused"],
+                  defaults=(None,))
 # Plans turned into messages at once (the cache is emptied between batches)
 PLAN_BATCH = 2000
 
@@ -203,12 +205,13 @@ class DunningPlan(models.AbstractModel):
                             for entries in per_level.values() for e in entries)
                 if company.currency_id.compare_amounts(total, policy.minimum_amount) < 0:
                     continue
+            refused = profile.refused
             for level, entries in per_level.items():
                 if policy.grouping == "invoice":
                     for entry in entries:
-                        plans.append(Plan(partner, company, policy, level, [entry]))
+                        plans.append(Plan(partner, company, policy, level, [entry], refused))
                 else:
-                    plans.append(Plan(partner, company, policy, level, entries))
+                    plans.append(Plan(partner, company, policy, level, entries, refused))
         return journey + plans
 
     @api.model
@@ -274,8 +277,8 @@ class DunningPlan(models.AbstractModel):
             hash(key)
         except TypeError:  # a fact holding a list: worded on its own
             return slot, tz, words._dunning_words(all_facts, lang)
-        return slot, tz, self._dunning_memo(planning, key,
-                                            lambda: words._dunning_words(all_facts, lang))
+        in_lang = memo(planning, ("words in", lang), lambda: words.with_context(lang=lang))
+        return slot, tz, memo(planning, key, lambda: in_lang._dunning_words(all_facts, lang))
 
     @staticmethod
     def _dunning_memo(planning, key, make):

@@ -35,6 +35,9 @@ class DunningPlanCustomer(models.AbstractModel):
     @api.model
     def _dunning_profiles(self, partners, keys, today):
         """{(commercial partner id, company id): Profile} for the pairs ``keys``."""
+        # the columns the run reads of its customers, for all of them in one query (the first
+        # field read would otherwise load every column of res.partner, a thousand at a time)
+        partners.fetch(self._dunning_customer_fields())
         late_days = partners._dunning_average_days_late()
         limits = self._dunning_level_limits()
         Segment = self.env["dunning.segment"]
@@ -53,6 +56,12 @@ class DunningPlanCustomer(models.AbstractModel):
                     policy, (late, segments, frozenset(refused)),
                     self._dunning_level_filter(late, segments, limits), refused)
         return profiles
+
+    @api.model
+    def _dunning_customer_fields(self):
+        """The fields of res.partner the planner reads of each customer (addons add theirs)."""
+        return ["commercial_partner_id", "dunning_excluded", "tz", "lang", "country_id",
+                "state_id", "dunning_no_call", "dunning_no_letter", "dunning_closure_ids"]
 
     @staticmethod
     def _dunning_level_filter(late, segment_ids, limits):
@@ -99,22 +108,28 @@ class DunningPlanCustomer(models.AbstractModel):
                                   step=lvl.display_name, why=why) for lvl, why in passed)
 
     @api.model
-    def _dunning_plan_channels(self, partner, level, planning=None):
+    def _dunning_plan_channels(self, partner, level, planning=None, refused=None):
         """(the channels of ``level`` that go to ``partner``, a note on those it refused).
-        ``planning``: the run's memo (what a customer refused is read once per run)."""
+        ``planning``: the run's memo (what a customer refused is read once per run);
+        ``refused``: what it refused, when the caller knows it already (its profile)."""
         planning = planning if planning is not None else {}
-        key = ("refused", partner.id)
+        if refused is None:
+            key = ("refused", partner.id)
+            if key not in planning:
+                planning[key] = partner._dunning_refused_channels(lang=self.env.lang) \
+                    if partner else {}
+            refused = planning[key]
+        key = ("level channels", level.id)
         if key not in planning:
-            planning[key] = partner._dunning_refused_channels(lang=self.env.lang) \
-                if partner else {}
-        refused = planning[key]
+            planning[key] = level.channel_ids
+        channels = planning[key]
         if not refused:
-            return level.channel_ids, ""
-        kept = level.channel_ids.filtered(lambda line: line.channel not in refused)
+            return channels, ""
+        kept = channels.filtered(lambda line: line.channel not in refused)
         notes = [self.env._("%(channel)s left out: %(why)s",
                             channel=self._dunning_channel_label(line.channel),
                             why=refused[line.channel])
-                 for line in level.channel_ids - kept]
+                 for line in channels - kept]
         return kept, "\n".join(notes)
 
 

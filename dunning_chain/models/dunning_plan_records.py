@@ -12,7 +12,7 @@ would (its checks on planned values, the defaults, the reference, the bookkeepin
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round
 
 from ..tools.bulk import copy_rows
 from .dunning_plan import PLAN_BATCH
@@ -65,8 +65,9 @@ class DunningCommunication(models.Model):
                 if not value or not currency_id:
                     return value or None
                 if currency_id not in currencies:
-                    currencies[currency_id] = self.env["res.currency"].browse(currency_id)
-                return currencies[currency_id].round(value)
+                    currencies[currency_id] = self.env["res.currency"].browse(
+                        currency_id).rounding
+                return float_round(value, precision_rounding=currencies[currency_id])
             return convert
 
         def plain(field):
@@ -117,7 +118,8 @@ class DunningPlanRecords(models.AbstractModel):
         steps = {}  # (level id, company id): what the loop needs of them, as plain values
         for start in range(0, len(plans), PLAN_BATCH):
             vals_list = []
-            for partner, company, policy, level, entries in plans[start:start + PLAN_BATCH]:
+            for partner, company, policy, level, entries, refused in \
+                    plans[start:start + PLAN_BATCH]:
                 if (level.id, company.id) not in steps:
                     steps[level.id, company.id] = (
                         "to_review" if level._needs_review() else "scheduled",
@@ -128,14 +130,11 @@ class DunningPlanRecords(models.AbstractModel):
                 lines = []
                 for entry in entries:
                     c = entry.candidate
-                    lines.append({
-                        "move_id": c.move_id, "previous_level_id": c.level_id,
-                        "due_date": c.due_date, "currency_id": c.currency_id,
-                        "amount_total": c.total, "amount_residual": c.residual,
-                        "amount_residual_company": c.residual_company,
-                        "payment_reference": c.reference, "amount_overdue": c.overdue,
-                        "is_open": True,
-                    })
+                    # the columns of dunning.communication.line's INSERT_COLUMNS after the
+                    # communication's id
+                    lines.append((c.move_id, c.level_id or None, c.due_date, c.currency_id,
+                                  c.total, c.residual, c.overdue, c.residual_company,
+                                  c.reference or None, True))
                     if failed_step:
                         # a step of the episode: the invoice keeps its place in its chain
                         failed_levels[level.id].append(c.move_id)
@@ -147,9 +146,10 @@ class DunningPlanRecords(models.AbstractModel):
                         broken.append(c.move_id)
                     if c.remind_reason:
                         reminded.append(c.move_id)
-                amount = sum(line["amount_residual_company"] for line in lines)
+                amount = sum(e.candidate.residual_company for e in entries)
                 # the channels the customer refused stay out (dunning_plan_customer.py)
-                channels, left_out = self._dunning_plan_channels(partner, level, planning)
+                channels, left_out = self._dunning_plan_channels(partner, level, planning,
+                                                                 refused)
                 if left_out:
                     reason = f"{reason}\n{left_out}"
                 for channel_id, channel, template_id in self._dunning_memo(
@@ -180,15 +180,15 @@ class DunningPlanRecords(models.AbstractModel):
             line_lists = [vals.pop("line_ids") for vals in vals_list]
             comms = self.env["dunning.communication"]._dunning_insert_planned(vals_list)
             self.env["dunning.communication.line"]._dunning_insert(
-                [dict(line, communication_id=comm.id)
-                 for comm, lines in zip(comms, line_lists) for line in lines])
+                [(comm_id, *line) for comm_id, lines in zip(comms.ids, line_lists)
+                 for line in lines])
             comm_ids += comms.ids
         comms = self.env["dunning.communication"].browse(comm_ids)
         comms.invalidate_recordset(["line_ids"])
         Move = self.env["account.move"]
-        for (level_id, due), move_ids in move_levels.items():
-            Move.browse(move_ids)._dunning_set_state(dunning_level_id=level_id,
-                                                     dunning_due_date=due)
+        Move._dunning_set_states(["dunning_level_id", "dunning_due_date"], [
+            (move_id, level_id, due) for (level_id, due), move_ids in move_levels.items()
+            for move_id in move_ids])
         for level_id, move_ids in failed_levels.items():
             Move.browse(move_ids)._dunning_set_state(dunning_payment_failed_level_id=level_id)
         Move.browse(broken)._dunning_on_promise_broken()

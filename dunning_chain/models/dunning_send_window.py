@@ -66,7 +66,8 @@ class DunningSendWindow(models.AbstractModel):
         are sentences of their own separated by "; "; where the time zone comes from ends the
         line in brackets unless it is the customer's own.
         """
-        self = self.with_context(lang=get_lang(self.env, lang).code)
+        if not lang or lang != self.env.lang:  # (the planner calls it in the language)
+            self = self.with_context(lang=get_lang(self.env, lang).code)
         chunks, reasons, suffix = [], None, ""
         for fact in facts:
             code, values = fact

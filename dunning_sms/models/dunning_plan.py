@@ -17,6 +17,10 @@ class DunningPlan(models.AbstractModel):
         return bool(channels) and set(channels) == {"sms"}
 
     @api.model
+    def _dunning_customer_fields(self):
+        return super()._dunning_customer_fields() + ["dunning_no_sms"]
+
+    @api.model
     def _dunning_profiles(self, partners, keys, today):
         """A step that only sends an SMS does not apply to a customer whose phones cannot
         receive one (like a late payers' step to a customer who pays on time): its chain is
