@@ -1,8 +1,9 @@
 """Keeping the effectiveness facts (dunning.fact) up to date, in SQL, for the rows concerned
 only:
 
-* a communication sent: its rows are inserted (``dunning.send._dunning_mark_sent``), and the
-  rows of the same invoices refreshed (the new step closes the previous one's window);
+* a communication sent: its rows are inserted (``dunning.send._dunning_mark_sent``; those of a
+  send batch together when the batch ends, in the order they were sent), and the rows of the
+  same invoices refreshed (the new step closes the previous one's window);
 * a payment reconciled with an invoice, or unreconciled (``account.partial.reconcile`` created
   or deleted): the rows of that invoice are refreshed once, when the transaction is flushed
   (a bank statement of a thousand lines: one refresh of the invoices it paid);
@@ -25,6 +26,8 @@ from .dunning_send import batch_store
 _logger = logging.getLogger(__name__)
 
 PENDING_KEY = "dunning.fact.pending_moves"
+# the communications a send batch has sent so far (their facts are inserted when it ends)
+SENT_KEY = "dunning_fact_sent"
 # the communication whose link the customer acted from (set by dunning_portal for the request)
 LINK_KEY = "dunning_link_communication"
 FLAGS = ("disputed", "promised")
@@ -77,6 +80,11 @@ class DunningFact(models.Model):
             hours.append(f"{local.hour:02d}")
         if not ids:
             return []
+        # rows numbered in the order the communications are given (the order they were sent:
+        # the first row of a step is its first message's, see step_first)
+        order = {comm_id: position for position, comm_id in enumerate(comm_ids)}
+        ids.sort(key=order.__getitem__)
+        positions = [order[comm_id] for comm_id in ids]
         self.env.cr.execute(SQL(
             """INSERT INTO dunning_fact (communication_id, line_id, move_id, company_id,
                        partner_id, policy_id, level_id, channel, sent_at, sent_date,
@@ -90,7 +98,8 @@ class DunningFact(models.Model):
                       COALESCE(l.amount_residual_company, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                       0, 0, FALSE, NOW() AT TIME ZONE 'UTC', r.rating, seg.segment_id
                  FROM unnest(%(ids)s::int4[], %(days)s::date[], %(weekdays)s::varchar[],
-                             %(hours)s::varchar[]) AS loc(comm_id, sent_date, weekday, hour)
+                             %(hours)s::varchar[], %(positions)s::int4[])
+                          AS loc(comm_id, sent_date, weekday, hour, position)
                  JOIN dunning_communication c ON c.id = loc.comm_id
                  JOIN dunning_communication_line l ON l.communication_id = c.id
                  JOIN account_move m ON m.id = l.move_id
@@ -102,8 +111,10 @@ class DunningFact(models.Model):
                        ON seg.partner_id = m.commercial_partner_id
                       AND seg.company_id = c.company_id
                 WHERE l.is_open
+                ORDER BY loc.position, l.id
                ON CONFLICT (line_id) DO NOTHING
             RETURNING move_id""", ids=ids, days=days, weekdays=weekdays, hours=hours,
+            positions=positions,
             seg_partners=[key[0] for key in segments], seg_companies=[key[1] for key in segments],
             seg_ids=list(segments.values())))
         return sorted({row[0] for row in self.env.cr.fetchall()})
@@ -309,13 +320,39 @@ class DunningSend(models.AbstractModel):
     _inherit = "dunning.send"
 
     @api.model
-    def _dunning_mark_sent(self, comm, result):
-        """A sent communication gets its rows of facts; the rows of the same invoices are
-        refreshed (this step closes the window of the one before)."""
-        super()._dunning_mark_sent(comm, result)
-        if comm.state == "sent":
+    def _dunning_send_batch(self, comms):
+        """The rows of facts of a batch's sent communications are inserted together when the
+        batch ends (one statement, one refresh of their invoices' rows), not one
+        communication at a time: the same rows (see _dunning_fact_insert's order), without a
+        statement, a flush and a refresh per message. Those sent then rolled back (a
+        communication's savepoint) are not sent any more: the insert skips them."""
+        store = batch_store(self.env.cr)
+        if SENT_KEY in store:  # a batch inside a batch: the outer one inserts
+            return super()._dunning_send_batch(comms)
+        sent = store[SENT_KEY] = []
+        try:
+            result = super()._dunning_send_batch(comms)
+        finally:
+            store.pop(SENT_KEY, None)
+        if sent:
             Fact = self.env["dunning.fact"].sudo()
-            Fact._dunning_fact_later(Fact._dunning_fact_insert(comm.ids))
+            Fact._dunning_fact_later(Fact._dunning_fact_insert(sent))
+        return result
+
+    @api.model
+    def _dunning_mark_sent(self, comm, result):
+        """A sent communication gets its rows of facts (at the end of its batch, see
+        _dunning_send_batch); the rows of the same invoices are refreshed (this step closes
+        the window of the one before)."""
+        super()._dunning_mark_sent(comm, result)
+        if comm.state != "sent":
+            return
+        sent = batch_store(self.env.cr).get(SENT_KEY)
+        if sent is not None:
+            sent.append(comm.id)
+            return
+        Fact = self.env["dunning.fact"].sudo()
+        Fact._dunning_fact_later(Fact._dunning_fact_insert(comm.ids))
 
 
 class AccountPartialReconcile(models.Model):

@@ -27,6 +27,8 @@ from ..tools import send_window
 _logger = logging.getLogger(__name__)
 
 SEND_BATCH_SIZE = 100
+#: {communication id: the previous message it states} of a batch, read once for its rendering
+PREVIOUS_KEY = "dunning_previous"
 #: What a channel sender may return (all optional): what was sent, for the record
 RESULT_KEYS = {
     "subject": "subject of what was sent (or of the task)",
@@ -105,8 +107,15 @@ class DunningSend(models.AbstractModel):
         self.env["dunning.charge"]._dunning_prepare(scheduled)
         # the customer link each message gives, issued now and kept with the record
         self._dunning_issue_customer_urls(scheduled)
-        scheduled._dunning_prerender_letters()
-        scheduled._dunning_prerender_mails()
+        # their letters and e-mails rendered now (nothing of the batch has left yet): the
+        # previous message each states is read for all of them at once
+        store = batch_store(self.env.cr)
+        store[PREVIOUS_KEY] = self.env["dunning.message"]._dunning_previous_of(scheduled)
+        try:
+            scheduled._dunning_prerender_letters()
+            scheduled._dunning_prerender_mails()
+        finally:
+            store.pop(PREVIOUS_KEY, None)
         cache = {"prepared": set(scheduled.ids)}  # and company closures, read once
         traits = self.env["dunning.level.channel"]._dunning_channel_traits()
         # the letters render in the background meanwhile: every other channel goes first
@@ -115,7 +124,6 @@ class DunningSend(models.AbstractModel):
         # e-mails join Odoo's outgoing queue (sent right after by its queue manager, whose
         # run is triggered below) instead of one SMTP session each inside the batch
         order = order.with_context(mail_notify_force_send=False)
-        store = batch_store(self.env.cr)
         try:
             with self._dunning_chatter_batch():
                 for comm in order:

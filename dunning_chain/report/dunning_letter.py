@@ -1,8 +1,12 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+from ..models.dunning_send import PREVIOUS_KEY, batch_store
+from ..tools import qr
 
 #: a final notice gives the customer at least this many days to pay before the next step
 PAY_WITHIN_DAYS = 10
@@ -21,7 +25,11 @@ class DunningMessage(models.AbstractModel):
     def _dunning_previous(self, comm):
         """The last message the company sent the customer before this step. The e-mail,
         letter and SMS of one step leave together: none of them is the "last message" of
-        another, so messages of the same level do not count."""
+        another, so messages of the same level do not count. A send batch reads those of its
+        messages at once before rendering them (_dunning_previous_of)."""
+        prefetched = batch_store(self.env.cr).get(PREVIOUS_KEY)
+        if prefetched is not None and not comm.sent_at and comm.id in prefetched:
+            return self.env["dunning.communication"].sudo().browse(prefetched[comm.id] or ())
         domain = [("partner_id", "=", comm.partner_id.id), ("company_id", "=", comm.company_id.id),
                   ("state", "=", "sent"), ("sent_at", "!=", False), ("id", "!=", comm.id),
                   ("level_id", "!=", comm.level_id.id)]
@@ -29,6 +37,27 @@ class DunningMessage(models.AbstractModel):
             domain.append(("sent_at", "<", comm.sent_at))
         return self.env["dunning.communication"].sudo().search(
             domain, order="sent_at desc, id desc", limit=1)
+
+    @api.model
+    def _dunning_previous_of(self, comms):
+        """{id: id of _dunning_previous's message, or None} of these messages not sent yet,
+        in one query (the same domain and order as _dunning_previous)."""
+        comms = comms.filtered(lambda c: not c.sent_at)
+        if not comms:
+            return {}
+        self.env["dunning.communication"].flush_model(
+            ["partner_id", "company_id", "state", "sent_at", "level_id"])
+        self.env.cr.execute(SQL(
+            """SELECT c.id, previous.id
+                 FROM dunning_communication c
+            LEFT JOIN LATERAL (
+                      SELECT p.id FROM dunning_communication p
+                       WHERE p.partner_id = c.partner_id AND p.company_id = c.company_id
+                         AND p.state = 'sent' AND p.sent_at IS NOT NULL AND p.id != c.id
+                         AND p.level_id IS DISTINCT FROM c.level_id
+                       ORDER BY p.sent_at DESC, p.id DESC LIMIT 1) previous ON TRUE
+                WHERE c.id = ANY(%s)""", comms.ids))
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _dunning_statement_of(self, comm):
@@ -113,9 +142,8 @@ class DunningMessage(models.AbstractModel):
                        for currency, amount, _rows in due],
         })
         url = comm.sudo().customer_url if self._dunning_may_read_link() else False
-        link_qr = False
-        if url:
-            link_qr = self.env["dunning.statement"]._dunning_qr_image(url)
+        # the image dunning.statement._dunning_qr_image draws, in half the time (tools/qr.py)
+        link_qr = qr.qr_data_uri(url) if url else False
         return dict(payment, banks=payment["banks"][:2], due=due, url=url, link_qr=link_qr)
 
     @api.model

@@ -2,6 +2,7 @@ from . import test_dunning_chain
 from . import test_dunning_plan
 from . import test_dunning_send
 from . import test_dunning_send_mail_batch
+from . import test_dunning_send_scale
 from . import test_dunning_reactions
 from . import test_dunning_bad_input
 from . import test_dunning_security
