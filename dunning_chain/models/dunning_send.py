@@ -29,6 +29,8 @@ _logger = logging.getLogger(__name__)
 SEND_BATCH_SIZE = 100
 #: {communication id: the previous message it states} of a batch, read once for its rendering
 PREVIOUS_KEY = "dunning_previous"
+#: the statements its letters and e-mails state, shared by the messages of a step
+STATEMENTS_KEY = "dunning_statements"
 #: What a channel sender may return (all optional): what was sent, for the record
 RESULT_KEYS = {
     "subject": "subject of what was sent (or of the task)",
@@ -108,14 +110,17 @@ class DunningSend(models.AbstractModel):
         # the customer link each message gives, issued now and kept with the record
         self._dunning_issue_customer_urls(scheduled)
         # their letters and e-mails rendered now (nothing of the batch has left yet): the
-        # previous message each states is read for all of them at once
+        # previous message each states is read for all of them at once, and the e-mail and
+        # letter of a step share their statement
         store = batch_store(self.env.cr)
         store[PREVIOUS_KEY] = self.env["dunning.message"]._dunning_previous_of(scheduled)
+        store[STATEMENTS_KEY] = {}
         try:
             scheduled._dunning_prerender_letters()
             scheduled._dunning_prerender_mails()
         finally:
             store.pop(PREVIOUS_KEY, None)
+            store.pop(STATEMENTS_KEY, None)
         cache = {"prepared": set(scheduled.ids)}  # and company closures, read once
         traits = self.env["dunning.level.channel"]._dunning_channel_traits()
         # the letters render in the background meanwhile: every other channel goes first

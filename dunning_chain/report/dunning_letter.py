@@ -5,7 +5,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
-from ..models.dunning_send import PREVIOUS_KEY, batch_store
+from ..models.dunning_send import PREVIOUS_KEY, STATEMENTS_KEY, batch_store
 from ..tools import qr
 
 #: a final notice gives the customer at least this many days to pay before the next step
@@ -64,11 +64,21 @@ class DunningMessage(models.AbstractModel):
         """The customer's statement (dunning.statement) as this message gives it: this step's
         invoices highlighted, the payments received since the previous step's message (none
         listed when there was none), plus ``previous`` (that message) and ``due`` (the amount
-        due now per currency, see _dunning_amounts_due)."""
+        due now per currency, see _dunning_amounts_due).
+
+        While a send batch renders its letters and e-mails (nothing of it has left yet), the
+        e-mail and the letter of a step, which state the same statement, share one: computed
+        once for the same customer, company, invoices, previous message, language, time zone
+        and user (a copy of it is returned)."""
         previous = self._dunning_previous(comm)
+        highlight = comm.line_ids.filtered("is_open").move_id
+        shared = batch_store(self.env.cr).get(STATEMENTS_KEY)
+        key = (comm.partner_id.id, comm.company_id.id, tuple(sorted(highlight.ids)), previous.id,
+               self.env.context.get("lang"), self.env.context.get("tz"), self.env.uid, self.env.su)
+        if shared is not None and key in shared:
+            return dict(shared[key])
         statement = self.env["dunning.statement"]._dunning_statement(
-            comm.partner_id, comm.company_id,
-            highlight=comm.line_ids.filtered("is_open").move_id,
+            comm.partner_id, comm.company_id, highlight=highlight,
             since=previous.sent_at.date() if previous else None)
         statement["previous"] = previous
         if not previous:
@@ -77,6 +87,8 @@ class DunningMessage(models.AbstractModel):
         statement["has_charges"] = any(row["charges"] for row in statement["rows"])
         statement["has_highlight"] = any(row["highlight"] for row in statement["rows"])
         statement["all_highlighted"] = all(row["highlight"] for row in statement["rows"])
+        if shared is not None:
+            shared[key] = dict(statement)
         return statement
 
     @api.model

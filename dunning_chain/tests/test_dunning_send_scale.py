@@ -8,6 +8,7 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools.pdf import OdooPdfFileReader
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
+from odoo.addons.dunning_chain.models import dunning_send as send_module
 from odoo.addons.dunning_chain.models.dunning_channel_letter import LETTER_REPORT
 from odoo.addons.dunning_chain.tools import qr
 
@@ -198,3 +199,44 @@ class TestDunningSendScale(DunningCommon):
         self.assertTrue(sent_seven)
         for comm_id, previous_id in sent_seven:
             self.assertEqual(previous_id or None, prefetched[comm_id])
+
+    def test_email_and_letter_of_a_step_share_their_statement_while_a_batch_renders(self):
+        """While a batch renders, the e-mail and the letter of a step state one statement,
+        computed once, the same as each computes alone; another time zone computes its own;
+        outside the batch's rendering nothing is shared."""
+        self.levels[7].channel_ids = [Command.create({"channel": "letter"})]
+        self._invoice(self.START)
+        self._invoice(self.START, amount=250.0)
+        self._run(self.START)
+        with freeze_time(f"{(self.START + timedelta(days=7)).isoformat()} 10:00:00"):
+            self.env["dunning.plan"]._dunning_plan()
+        step = self.Comm.search([("state", "=", "scheduled")], order="id")
+        self.assertEqual(sorted(step.mapped("channel")), ["email", "letter"])
+        Message = self.env["dunning.message"]
+        alone = [Message._dunning_statement_of(comm) for comm in step]
+        Statement = type(self.env["dunning.statement"])
+        computed = []
+        original = Statement._dunning_statement
+
+        def counted(statement_model, *args, **kwargs):
+            computed.append(args[0])
+            return original(statement_model, *args, **kwargs)
+
+        store = send_module.batch_store(self.env.cr)
+        store[send_module.STATEMENTS_KEY] = {}
+        try:
+            with patch.object(Statement, "_dunning_statement", counted):
+                shared = [Message._dunning_statement_of(comm) for comm in step]
+                self.assertEqual(len(computed), 1, "one statement for the step's two messages")
+                Message.with_context(tz="Asia/Tokyo")._dunning_statement_of(step[0])
+                self.assertEqual(len(computed), 2, "another time zone (today), its own")
+        finally:
+            store.pop(send_module.STATEMENTS_KEY)
+        for one, other in zip(alone, shared):
+            self.assertEqual(one, other)
+        self.assertIsNot(shared[0], shared[1], "each message gets its own copy")
+        with patch.object(Statement, "_dunning_statement", counted):
+            Message._dunning_statement_of(step[0])
+        self.assertEqual(len(computed), 3, "outside a batch's rendering, computed each time")
+        self._run(self.START + timedelta(days=7))
+        self.assertEqual(set(step.mapped("state")), {"sent"})
