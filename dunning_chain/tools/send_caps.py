@@ -123,8 +123,11 @@ def frequency_cap_date(
         return moment, []
     if days <= 0:
         raise ValueError(f"The frequency window must be at least one day, got {days!r}.")
+    contacts = list(previous_contacts)
+    if len(contacts) < cap:  # fewer contacts than the cap at all: it fits (most customers)
+        return moment, []
     start = to_utc_naive(moment)
-    contacts = sorted(to_utc_naive(c) for c in previous_contacts)
+    contacts = sorted(to_utc_naive(c) for c in contacts)
     window = timedelta(days=days)
 
     def count(t: datetime) -> int:
