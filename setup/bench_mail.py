@@ -10,13 +10,14 @@ at its end (mail_template.py, dunning_send_chatter.py). Both write the same reco
 chatter message, its mail.mail and mail.notification, the sealed communication.
 """
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from unittest.mock import patch
 
 
 @contextmanager
 def one_by_one():
     """The sender as before: Odoo's rendering and notification for each e-mail."""
+    from odoo.addons.dunning_chain.models import dunning_send_chatter
     from odoo.addons.dunning_chain.models.dunning_send_chatter import DunningCommunication
     from odoo.addons.dunning_chain.models.mail_template import MailTemplate
 
@@ -26,7 +27,8 @@ def one_by_one():
     def notify(self, *args, **kwargs):
         return super(DunningCommunication, self)._notify_thread(*args, **kwargs)
     with patch.object(MailTemplate, "_render_template_qweb", render), \
-            patch.object(DunningCommunication, "_notify_thread", notify):
+            patch.object(DunningCommunication, "_notify_thread", notify), \
+            patch.object(dunning_send_chatter, "sanitised_once", nullcontext):
         yield
 
 

@@ -8,16 +8,55 @@ is sent (the chatter message, its recipients, attachments and author as Odoo com
 id is part of the sealed record); only its notification (the outgoing mail to each recipient
 and the mail.notification that tells its delivery) waits for the end of the batch, where the
 mails of the whole batch are created together, with Odoo's own recipients, layout and values.
+
+Odoo sanitises an HTML field's value at every write, whatever it is (``fields.Html._convert``:
+no exception for a ``Markup`` already sanitised): the e-mail's body when its chatter message is
+created, the same body again in the sealed record (``dunning.communication.body``, same
+options), the same note once per invoice and once for the customer. Within a batch the
+sanitiser's result is remembered per (value, options) for the batch (``sanitised_once``): each
+text is sanitised once, every field gets exactly what Odoo's sanitiser returns for it.
 """
 import contextlib
+import threading
 from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import api, models
+from odoo.orm import fields_textual
 from odoo.tools import clean_context, split_every
 
 from .dunning_send import batch_store
+
+_html_sanitize = fields_textual.html_sanitize
+_batch = threading.local()
+
+
+def _sanitize_remembered(src, *args, **kwargs):
+    """``html_sanitize`` as the HTML fields call it; inside ``sanitised_once`` (this thread's
+    send batch), each (value, options) is sanitised once and its result given again."""
+    memo = getattr(_batch, "sanitised", None)
+    if memo is None or args or not src or not isinstance(src, str):
+        return _html_sanitize(src, *args, **kwargs)
+    key = (str(src), tuple(sorted(kwargs.items())))
+    if key not in memo:
+        memo[key] = _html_sanitize(src, **kwargs)
+    return memo[key]
+
+
+@contextlib.contextmanager
+def sanitised_once():
+    """Within this block (this thread only), HTML fields sanitise each distinct value once."""
+    if getattr(_batch, "sanitised", None) is not None:  # nested
+        yield
+        return
+    if fields_textual.html_sanitize is not _sanitize_remembered:
+        fields_textual.html_sanitize = _sanitize_remembered
+    _batch.sanitised = {}
+    try:
+        yield
+    finally:
+        _batch.sanitised = None
 
 
 class DunningSend(models.AbstractModel):
@@ -34,6 +73,10 @@ class DunningSend(models.AbstractModel):
         if "dunning_chatter_notes" in cache:  # nested: the outer batch writes them
             yield
             return
+        with sanitised_once():
+            yield from self._dunning_chatter_batch_write(cache)
+
+    def _dunning_chatter_batch_write(self, cache):
         notes = cache["dunning_chatter_notes"] = []
         posts = cache["dunning_mail_posts"] = []
         try:

@@ -1,6 +1,11 @@
+from contextlib import nullcontext
 from unittest.mock import patch
 
+from odoo.orm import fields_textual
 from odoo.tests import freeze_time, tagged
+from odoo.tools import html_sanitize
+
+from odoo.addons.dunning_chain.models import dunning_send_chatter
 
 from .common import DunningCommon
 
@@ -121,3 +126,68 @@ class TestDunningSendMailBatch(DunningCommon):
                 [("mail_message_id", "=", comm.mail_message_id.id)])
             self.assertEqual(mail.recipient_ids, comm.partner_id)
             self.assertIn(comm.partner_id.name, mail.body_html)
+
+    def _sent_texts(self, comms):
+        """What a send of ``comms`` stores: the e-mails' chatter messages, their copy in the
+        record, their outgoing mails, the notes on customers and invoices."""
+        texts = []
+        for comm in comms.sorted("id"):
+            message = comm.mail_message_id
+            mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+            notes = (comm.partner_id.message_ids | comm.invoice_ids.message_ids).filtered(
+                lambda m, c=comm: c.name in (m.body or "")).sorted(lambda m: (m.model, m.res_id))
+            texts.append((str(message.body), str(comm.body), mail.body_html.replace(
+                str(message.id), "ID"), [(n.model, n.res_id, str(n.body)) for n in notes]))
+        return texts
+
+    def test_batch_sanitises_each_text_once_and_stores_odoos_result(self):
+        comms = self._plan_two_customers()
+        calls = []
+        original = dunning_send_chatter._html_sanitize  # Odoo's
+
+        def counting(src, *args, **kwargs):
+            calls.append(str(src))
+            return original(src, *args, **kwargs)
+
+        with freeze_time(f"{self.START.isoformat()} 10:00:00"):
+            # the customer links are issued once: both sends below give the same ones
+            self.env["dunning.send"]._dunning_issue_customer_urls(comms)
+            sent = {}
+            for way, memo in (("once", dunning_send_chatter.sanitised_once),
+                              ("odoo", nullcontext)):
+                calls.clear()
+                try:
+                    with self.env.cr.savepoint(), \
+                            patch.object(dunning_send_chatter, "sanitised_once", memo), \
+                            patch.object(dunning_send_chatter, "_html_sanitize", counting), \
+                            patch.object(fields_textual, "html_sanitize", counting
+                                         if way == "odoo" else fields_textual.html_sanitize):
+                        self.env["dunning.send"]._dunning_send_batch(comms)
+                        self.env.flush_all()
+                        self.assertEqual(set(comms.mapped("state")), {"sent"})
+                        sent[way] = (self._sent_texts(comms), list(calls))
+                        raise InterruptedError  # back to before the send
+                except InterruptedError:
+                    self.env.invalidate_all()
+        (texts, once_calls), (texts_odoo, odoo_calls) = sent["once"], sent["odoo"]
+        self.assertEqual(texts, texts_odoo, "the same chatter, record, mail and notes")
+        for message_body, record_body, mail_body, notes in texts:
+            self.assertEqual(record_body, message_body)
+            self.assertEqual(len(notes), 3, "the customer and its two invoices")
+        self.assertEqual(len(set(once_calls)), len(once_calls), "each text sanitised once")
+        self.assertLess(len(once_calls), len(odoo_calls))
+        self.assertEqual(set(once_calls), set(odoo_calls))
+
+    def test_sanitised_once_is_odoos_sanitiser_only_inside_the_block(self):
+        body = '<p style="color: red; position: fixed">Hi <script>x()</script><b>there</b></p>'
+        expected = html_sanitize(body, sanitize_style=True)
+        with dunning_send_chatter.sanitised_once():
+            first = fields_textual.html_sanitize(body, sanitize_style=True)
+            again = fields_textual.html_sanitize(body, sanitize_style=True)
+            other = fields_textual.html_sanitize(body, sanitize_style=False)
+        self.assertEqual(first, expected)
+        self.assertIs(again, first, "given again, not sanitised again")
+        self.assertEqual(other, html_sanitize(body, sanitize_style=False))
+        self.assertNotIn("script", first)
+        self.assertIsNone(dunning_send_chatter._batch.sanitised, "nothing kept after the block")
+        self.assertIsNot(fields_textual.html_sanitize(body, sanitize_style=True), first)
