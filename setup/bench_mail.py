@@ -4,10 +4,14 @@ Odoo's mail stack does it by itself), measured in the same run: bench.py --mail-
 The planned e-mails are sent in slices of ``slice_size``, alternately one by one and batched
 (one by one, batched, batched, one by one, ...), so that a machine whose load changes during
 the run weighs on both alike. One by one: the template's body compiled for every record and
-every e-mail's outgoing mail created by its own ``message_post`` (the sender before #16);
-batched: the body compiled once per slice and the outgoing mails of the slice created together
-at its end (mail_template.py, dunning_send_chatter.py). Both write the same records: the
-chatter message, its mail.mail and mail.notification, the sealed communication.
+every e-mail's outgoing mail created by its own ``message_post``, every HTML text sanitised at
+every write, each customer's statement read on its own and the reply-to, alias domain and
+company of each message looked up by ``message_post`` (the sender before #16); batched: the
+body compiled once per slice, the statements read together and the messages' values computed
+in one go before (dunning_channel_email.py, dunning_statement.py), each text sanitised once
+and the outgoing mails of the slice created together at its end (mail_template.py,
+dunning_send_chatter.py). Both write the same records: the chatter message, its mail.mail and
+mail.notification, the notes, the sealed communication.
 """
 import time
 from contextlib import contextmanager, nullcontext
@@ -16,8 +20,11 @@ from unittest.mock import patch
 
 @contextmanager
 def one_by_one():
-    """The sender as before: Odoo's rendering and notification for each e-mail."""
+    """The sender as before: Odoo's rendering, sanitising, values and notification for each
+    e-mail."""
     from odoo.addons.dunning_chain.models import dunning_send_chatter
+    from odoo.addons.dunning_chain.models.dunning_channel_email import DunningChannelEmail
+    from odoo.addons.dunning_chain.models.dunning_statement import DunningStatement
     from odoo.addons.dunning_chain.models.dunning_send_chatter import DunningCommunication
     from odoo.addons.dunning_chain.models.mail_template import MailTemplate
 
@@ -28,7 +35,9 @@ def one_by_one():
         return super(DunningCommunication, self)._notify_thread(*args, **kwargs)
     with patch.object(MailTemplate, "_render_template_qweb", render), \
             patch.object(DunningCommunication, "_notify_thread", notify), \
-            patch.object(dunning_send_chatter, "sanitised_once", nullcontext):
+            patch.object(dunning_send_chatter, "sanitised_once", nullcontext), \
+            patch.object(DunningChannelEmail, "_dunning_mail_post_values", lambda *a: {}), \
+            patch.object(DunningStatement, "_dunning_statement_prefetch", lambda *a: None):
         yield
 
 

@@ -50,12 +50,18 @@ class DunningChannelEmail(models.AbstractModel):
     def _dunning_prerender_mails(self):
         """Render the e-mails of a batch per template, all records at once, the body's QWeb
         compiled once for all of them (mail_template.py: Odoo compiles it again for each
-        record). A template that fails here is rendered again per record at send time, where
-        the failure is recorded."""
+        record), the customers' statements read together beforehand, and what
+        ``message_post`` would look up for each message (reply-to, alias domain, company)
+        computed for all of them with Odoo's batch methods. A template that fails here is
+        rendered again per record at send time, where the failure is recorded."""
         cache = batch_store(self.env.cr).setdefault("dunning_mails", {})
-        for template, comms in self.grouped(lambda c: c._dunning_mail_template()).items():
-            if not template or len(comms) < 2:
-                continue
+        by_template = {template: comms for template, comms
+                       in self.grouped(lambda c: c._dunning_mail_template()).items()
+                       if template and len(comms) > 1}
+        if by_template:
+            self.env["dunning.statement"]._dunning_statement_prefetch(
+                self.browse([c.id for comms in by_template.values() for c in comms]))
+        for template, comms in by_template.items():
             template = template.with_context(dunning_render_once=True)
             try:
                 with self.env.cr.savepoint():
@@ -67,6 +73,26 @@ class DunningChannelEmail(models.AbstractModel):
             for comm_id in comms.ids:
                 cache[(comm_id, template.id)] = (subjects[comm_id], bodies[comm_id],
                                                  senders[comm_id])
+            for comm_id, values in comms._dunning_mail_post_values(senders).items():
+                cache[("post", comm_id)] = values
+
+    def _dunning_mail_post_values(self, senders):
+        """{communication id: the values ``message_post`` computes record by record when not
+        given (``record_alias_domain_id``, ``record_company_id``, ``reply_to``)} for the
+        e-mails of these communications (``senders``: their rendered sender), computed in
+        one go by Odoo's batch methods, for the author and sender ``_dunning_send_mail``
+        gives (the company, the template's sender)."""
+        Thread = self.env["mail.thread"]
+        froms, authors = {}, {}
+        for comm in self:
+            authors[comm.id], froms[comm.id] = Thread._message_compute_author(
+                comm.company_id.partner_id.id, senders.get(comm.id) or None)
+        aliases = self.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        companies = self._mail_get_companies(default=self.env.company)
+        reply_to = self._notify_get_reply_to_batch(defaults=froms, author_ids=authors)
+        return {comm.id: {"record_alias_domain_id": aliases[comm.id].id,
+                          "record_company_id": companies[comm.id].id,
+                          "reply_to": reply_to[comm.id]} for comm in self}
 
     def _dunning_invoice_attachments(self):
         attachments = self.env["ir.attachment"]
@@ -105,11 +131,13 @@ class DunningChannelEmail(models.AbstractModel):
         # up by the sender's address, for every message); in a send batch, the outgoing mails
         # of its e-mails are created together at its end (dunning_send_chatter.py)
         poster = self.with_context(lang=self.partner_id.lang, dunning_mail_post=True)
+        # what the batch computed for it (_dunning_prerender_mails), else Odoo computes it
+        post_values = batch_store(self.env.cr).get("dunning_mails", {}).pop(("post", self.id), {})
         message = poster.message_post(
             body=body, subject=subject, partner_ids=recipients.ids,
             attachment_ids=attachments.ids, subtype_xmlid="mail.mt_comment",
             message_type="comment", email_from=email_from or None,
-            author_id=self.company_id.partner_id.id,
+            author_id=self.company_id.partner_id.id, **post_values,
         )
         return {
             "subject": subject, "body": body, "mail_message_id": message.id,

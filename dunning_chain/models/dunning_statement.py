@@ -67,6 +67,31 @@ class DunningStatement(models.AbstractModel):
             self._dunning_open_items_domain(partner, company))
 
     @api.model
+    def _dunning_statement_prefetch(self, comms):
+        """Read at once, for the customers of these communications, what their statements
+        read customer by customer (open items, their instalments, the charges on them): a
+        send batch renders them one after the other. Only fills the cache."""
+        if not comms:
+            return
+        partners = comms.partner_id.commercial_partner_id
+        moves = self.env["account.move"].sudo().search([
+            ("commercial_partner_id", "in", partners.ids),
+            ("company_id", "in", comms.company_id.ids),
+            ("state", "=", "posted"),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ])
+        moves.fetch(["name", "move_type", "invoice_date", "invoice_date_due", "currency_id",
+                     "amount_total", "amount_residual", "payment_reference", "line_ids",
+                     "dunning_is_fee_invoice", "dunning_dispute_state",
+                     "dunning_promise_state", "dunning_promise_date"])
+        moves.line_ids.fetch(["display_type", "reconciled", "date_maturity",
+                              "amount_residual_currency"])
+        self.env["dunning.charge"].sudo().search_fetch(
+            [("move_id", "in", moves.ids), ("state", "in", OWED_CHARGE_STATES)],
+            ["move_id", "amount"])
+
+    @api.model
     def _dunning_statement(self, partner, company, highlight=None, since=None, today=None):
         """The customer's statement with the company.
 

@@ -6,6 +6,8 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools import html_sanitize
 
 from odoo.addons.dunning_chain.models import dunning_send_chatter
+from odoo.addons.dunning_chain.models.dunning_channel_email import DunningChannelEmail
+from odoo.addons.dunning_chain.models.dunning_statement import DunningStatement
 
 from .common import DunningCommon
 
@@ -137,13 +139,29 @@ class TestDunningSendMailBatch(DunningCommon):
             notes = (comm.partner_id.message_ids | comm.invoice_ids.message_ids).filtered(
                 lambda m, c=comm: c.name in (m.body or "")).sorted(lambda m: (m.model, m.res_id))
             texts.append((str(message.body), str(comm.body), mail.body_html.replace(
-                str(message.id), "ID"), [(n.model, n.res_id, str(n.body)) for n in notes]))
+                str(message.id), "ID"), [(n.model, n.res_id, str(n.body)) for n in notes],
+                (message.subject, message.email_from, message.author_id, message.reply_to,
+                 message.record_alias_domain_id, message.record_company_id,
+                 message.partner_ids)))
         return texts
 
     def test_batch_sanitises_each_text_once_and_stores_odoos_result(self):
+        """A batch (texts sanitised once, statements read together, the messages' reply-to,
+        alias domain and company computed in one go) stores what Odoo's way stores."""
         comms = self._plan_two_customers()
         calls = []
         original = dunning_send_chatter._html_sanitize  # Odoo's
+        batch_values = {}
+        compute_values = DunningChannelEmail._dunning_mail_post_values
+        read_together = DunningStatement._dunning_statement_prefetch
+
+        def post_values(records, senders):
+            batch_values.update(compute_values(records, senders))
+            return batch_values
+
+        def prefetch(statement, records):
+            batch_values["prefetched"] = records
+            return read_together(statement, records)
 
         def counting(src, *args, **kwargs):
             calls.append(str(src))
@@ -161,7 +179,11 @@ class TestDunningSendMailBatch(DunningCommon):
                             patch.object(dunning_send_chatter, "sanitised_once", memo), \
                             patch.object(dunning_send_chatter, "_html_sanitize", counting), \
                             patch.object(fields_textual, "html_sanitize", counting
-                                         if way == "odoo" else fields_textual.html_sanitize):
+                                         if way == "odoo" else fields_textual.html_sanitize), \
+                            patch.object(DunningChannelEmail, "_dunning_mail_post_values",
+                                         post_values if way == "once" else lambda *a: {}), \
+                            patch.object(DunningStatement, "_dunning_statement_prefetch",
+                                         prefetch if way == "once" else lambda *a: None):
                         self.env["dunning.send"]._dunning_send_batch(comms)
                         self.env.flush_all()
                         self.assertEqual(set(comms.mapped("state")), {"sent"})
@@ -171,7 +193,14 @@ class TestDunningSendMailBatch(DunningCommon):
                     self.env.invalidate_all()
         (texts, once_calls), (texts_odoo, odoo_calls) = sent["once"], sent["odoo"]
         self.assertEqual(texts, texts_odoo, "the same chatter, record, mail and notes")
-        for message_body, record_body, mail_body, notes in texts:
+        self.assertEqual(batch_values.pop("prefetched"), comms)
+        self.assertEqual(set(batch_values), set(comms.ids), "values computed for the batch")
+        for comm, (message_body, record_body, _mail, notes, message) in zip(comms.sorted("id"),
+                                                                           texts_odoo):
+            _subject, _sender, _author, reply_to, alias_domain, company, _to = message
+            self.assertEqual(batch_values[comm.id], {
+                "record_alias_domain_id": alias_domain.id, "record_company_id": company.id,
+                "reply_to": reply_to}, "what message_post computes itself")
             self.assertEqual(record_body, message_body)
             self.assertEqual(len(notes), 3, "the customer and its two invoices")
         self.assertEqual(len(set(once_calls)), len(once_calls), "each text sanitised once")
