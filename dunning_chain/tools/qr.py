@@ -36,9 +36,10 @@ def lost_point(rows, size):
     """qrcode.util.lost_point of the code whose rows are ``rows`` (strings of '1' dark and '0'
     light), the same total, counted in C (regular expressions, integers) rather than module
     by module."""
-    lines = rows + ["".join(column) for column in zip(*rows)]
-    points = sum(len(run) - 2 for line in lines for run in _RUNS.findall(line))
-    points += 40 * sum(len(_FINDER_LIKE.findall(line)) for line in lines)
+    # rows and columns in one text, apart: no run or pattern goes across a separator
+    lines = " ".join(rows + ["".join(column) for column in zip(*rows)])
+    points = sum(len(run) - 2 for run in _RUNS.findall(lines))
+    points += 40 * len(_FINDER_LIKE.findall(lines))
     full, pairs = (1 << size) - 1, (1 << (size - 1)) - 1
     bits = [int(row, 2) for row in rows]
     blocks = 0
