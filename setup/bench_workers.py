@@ -1,7 +1,7 @@
 """Several senders at once, no duplicates: real OS processes over the same due communications.
 
     ./setup/bench_workers.sh [--communications 2000] [--workers 1,2,4] [--no-kill]
-                             [--queue-job] [--port 8094] [--keep]   (wrapper: fresh database)
+                             [--queue-job] [--port 8094 (and 8095)] [--keep]   (wrapper: fresh database)
 
 1. prepare: on a fresh database, N customers with one overdue invoice each, a one-level policy
    sending e-mail only (the count proof; letters are left out: they would only add wkhtmltopdf
@@ -333,6 +333,7 @@ def run_queue_job(args):
         server = subprocess.Popen(
             me(args, "--odoo-bin", "--", "--workers=2", "--max-cron-threads=0",
                "--load=web,queue_job", f"--http-port={args.port}", "--http-interface=127.0.0.1",
+               f"--gevent-port={args.port + 1}",
                "--log-level=info", f"--db-filter=^{db}$", database=db),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=dict(os.environ, ODOO_QUEUE_JOB_CHANNELS="root:2,root.dunning:2"))
@@ -389,7 +390,14 @@ def odoo_bin(args, rest):
     # the log formatter's clock is the frozen one, called as a function (not bound to it)
     logging.Formatter.converter = staticmethod(time.localtime)
     import odoo.cli
-    sys.argv = ["odoo-bin", "-c", args.config, f"--addons-path={args.addons_path}",
+    # the real odoo-bin as argv[0]: with --workers, Odoo starts its websocket (gevent) process
+    # as "python argv[0] gevent ..."; a name that does not exist there fails at once and is
+    # started again in a loop, which took a core from the workers (queue_job's jobs ran at half
+    # speed until this was found)
+    import odoo.release
+    odoo_bin_path = os.path.join(os.path.dirname(os.path.dirname(odoo.release.__file__)),
+                                 "odoo-bin")
+    sys.argv = [odoo_bin_path, "-c", args.config, f"--addons-path={args.addons_path}",
                 "-d", args.database, *rest]
     odoo.cli.main()
 
