@@ -115,8 +115,15 @@ class TestDunningPortalPlans(DunningPortalCommon):
         self.assertTrue(plan.activity_ids.filtered(lambda a: "not kept" in a.summary))
         self.assertFalse(self.inv_old.dunning_remind_reason, "reminded once, not every hour")
         count = len(comms)
+        self._run(second + timedelta(days=1), hour=11)
+        self.assertEqual(len(self._comms()), count, "the next hourly run reminds nothing more")
+
+        def missed():
+            return self._comms().filtered(lambda c: "instalment 2 of 3" in (c.reason or ""))
+        reminded = missed()
+        # the next day (the calendar may move an invoice to its next level that day: not this)
         self._run(second + timedelta(days=2))
-        self.assertEqual(len(self._comms()), count)
+        self.assertEqual(missed(), reminded, "the missed instalment is reminded once")
 
     # ------------------------------------------------------------------ paying an instalment
     def test_pay_next_instalment_from_the_page(self):
