@@ -302,14 +302,16 @@ class AccountMove(models.Model):
         self.invalidate_recordset(list(values))
 
     @api.model
-    def _dunning_set_states(self, names, rows):
+    def _dunning_set_states(self, names, rows, writer=None):
         """Like _dunning_set_state, a value per invoice: ``rows`` of (invoice id, value of each
-        of ``names``), in one statement."""
+        of ``names``), in one statement (``writer``: a ``tools.bulk.BulkWriter`` writes it)."""
         allowed = set(self.env["dunning.move.state"].COLUMNS)
         assert set(names) <= allowed, set(names) - allowed
         if rows:
-            self.env["dunning.move.state"]._dunning_upsert_rows(names, rows)
-            self.browse(row[0] for row in rows).invalidate_recordset(list(names))
+            moves = self.browse(row[0] for row in rows)
+            self.env["dunning.move.state"]._dunning_upsert_rows(
+                names, rows, writer=writer,
+                after=lambda: moves.invalidate_recordset(list(names)))
 
     def action_dunning_history(self):
         self.ensure_one()

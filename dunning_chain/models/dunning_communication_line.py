@@ -65,14 +65,17 @@ class DunningCommunicationLine(models.Model):
                       "amount_residual_company", "payment_reference", "is_open")
 
     @api.model
-    def _dunning_insert(self, rows):
+    def _dunning_insert(self, rows, writer=None):
         """Create many lines at once (the planner writes one per invoice and channel): a COPY,
         which PostgreSQL takes in far less time than an INSERT of as many rows. ``rows``:
         tuples of plain column values in the order of INSERT_COLUMNS (None for NULL); nothing
-        is computed."""
+        is computed. ``writer``: a ``tools.bulk.BulkWriter`` writes them instead."""
         if rows:
             self.flush_model()
-            copy_rows(self.env.cr, self._table, self.INSERT_COLUMNS, rows)
+            if writer is None:
+                copy_rows(self.env.cr, self._table, self.INSERT_COLUMNS, rows)
+            else:
+                writer.insert(self._table, self.INSERT_COLUMNS, rows)
 
     @api.model
     def _dunning_amounts(self, move, today):

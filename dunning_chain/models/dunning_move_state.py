@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools.bulk import BulkWriter
+
 
 class DunningMoveState(models.Model):
     """Where an invoice stands in its chain: the level reached, for which due date, when it was
@@ -58,22 +60,19 @@ class DunningMoveState(models.Model):
             updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", col, col) for col in columns)))
 
     @api.model
-    def _dunning_upsert_rows(self, names, rows):
+    def _dunning_upsert_rows(self, names, rows, writer=None, after=None):
         """Set these columns (invoice field names) per invoice, in one statement: ``rows`` of
         (invoice id, value of each column) (the planner moves each invoice to its own level and
-        due date)."""
+        due date). ``writer``: a ``tools.bulk.BulkWriter`` writes them, then calls ``after``."""
         columns = [self.COLUMNS[name] for name in names]
-        arrays = list(zip(*rows)) or [[] for _ in range(len(names) + 1)]
-        self.env.cr.execute(SQL(
-            """INSERT INTO dunning_move_state (move_id, %(columns)s)
-               SELECT * FROM unnest(%(arrays)s) AS t(move_id, %(columns)s)
-               ON CONFLICT (move_id) DO UPDATE SET %(updates)s""",
-            columns=SQL(", ").join(SQL.identifier(col) for col in columns),
-            arrays=SQL(", ").join(
-                SQL("%s::%s[]", list(values), SQL(self._fields[col].column_type[1]))
-                for col, values in zip(["move_id", *columns], arrays)),
-            updates=SQL(", ").join(SQL("%s = EXCLUDED.%s", SQL.identifier(col),
-                                       SQL.identifier(col)) for col in columns)))
+        conflict = SQL("ON CONFLICT (move_id) DO UPDATE SET %s", SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
+            for col in columns))
+        now = writer is None
+        writer = writer or BulkWriter(self.env.cr, background=False)
+        writer.insert(self._table, ["move_id", *columns], rows, after=after, conflict=conflict)
+        if now:
+            writer.wait()
 
     @api.model
     def _dunning_park(self, move_ids, paid_at):

@@ -3,18 +3,20 @@ written as planned ``dunning.communication`` rows with their invoice lines, and 
 places in their chains moved on.
 
 A first run on a large ledger plans tens of thousands of messages: they are written by
-batches, each in one COPY for the messages and one for their lines, not one ORM ``create``
-per batch (which costs about a millisecond per message: its defaults, precomputes, company
-checks and cache). ``dunning.communication._dunning_insert_planned`` writes what ``create``
-would (its checks on planned values, the defaults, the reference, the bookkeeping columns);
-``test_dunning_plan_records.py`` compares the two field by field.
+batches, each in one statement for the messages, one for their lines and one for the invoices'
+places, not one ORM ``create`` per batch (which costs about a millisecond per message: its
+defaults, precomputes, company checks and cache). PostgreSQL writes a batch (mostly checking
+its foreign keys) while Python works out the next one (``tools.bulk.BulkWriter``, on the
+run's own connection and transaction). ``dunning.communication._dunning_insert_planned``
+writes what ``create`` would (its checks on planned values, the defaults, the reference, the
+bookkeeping columns); ``test_dunning_plan_records.py`` compares the two field by field.
 """
 from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 
-from ..tools.bulk import copy_rows
+from ..tools.bulk import BulkWriter, copy_rows
 from .dunning_plan import PLAN_BATCH
 
 #: Columns the ORM fills itself on create
@@ -25,13 +27,17 @@ class DunningCommunication(models.Model):
     _inherit = "dunning.communication"
 
     @api.model
-    def _dunning_insert_planned(self, vals_list):
+    def _dunning_insert_planned(self, vals_list, writer=None):
         """Create planned communications from plain column values (no x2many), as ``create``
-        does, in one COPY: the values checked as ``create`` checks them, the defaults of the
+        does, in one statement: the values checked as ``create`` checks them, the defaults of the
         fields not given, the reference DUN/YYYY/000123 from the id. The stored computed fields
         (call desk, certified letter) are empty for a planned record; the caller keeps the
         values consistent (the customer, policy and level of the company): the planner takes
-        them from the company's own invoices and policies. Returns the records."""
+        them from the company's own invoices and policies. Returns the records (their ids are
+        taken at once).
+
+        ``writer``: a ``tools.bulk.BulkWriter``: the rows are written by it (in the background
+        of the caller's next batch) and the records' access is checked once they are."""
         if not vals_list:
             return self.browse()
         self.check_access("create")
@@ -93,9 +99,13 @@ class DunningCommunication(models.Model):
                        *(convert(vals, vals[col] if col in vals else defaults.get(col))
                          for col, convert in converters), name]
 
-        copy_rows(cr, self._table, columns, rows())
         comms = self.browse(ids)
-        comms.check_access("create")
+        if writer is None:
+            copy_rows(cr, self._table, columns, rows())
+            comms.check_access("create")
+        else:
+            writer.insert(self._table, columns, rows(),
+                          after=lambda: comms.check_access("create"))
         return comms
 
 
@@ -104,7 +114,6 @@ class DunningPlanRecords(models.AbstractModel):
 
     @api.model
     def _dunning_create_planned(self, plans, today):
-        move_levels = defaultdict(list)
         broken, reminded = [], []
         # from the start of the minute: a message allowed now is due in this very run
         now = fields.Datetime.now().replace(second=0, microsecond=0)
@@ -116,79 +125,86 @@ class DunningPlanRecords(models.AbstractModel):
         # straight to the database (nothing of them in the cache), the customers' values read
         # once for the run stay in it
         steps = {}  # (level id, company id): what the loop needs of them, as plain values
-        for start in range(0, len(plans), PLAN_BATCH):
-            vals_list = []
-            for partner, company, policy, level, entries, refused in \
-                    plans[start:start + PLAN_BATCH]:
-                if (level.id, company.id) not in steps:
-                    steps[level.id, company.id] = (
-                        "to_review" if level._needs_review() else "scheduled",
-                        policy.kind == "failed_payment", level.count_from == "due",
-                        company.currency_id.id)
-                state, failed_step, chain_step, currency_id = steps[level.id, company.id]
-                reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
-                lines = []
-                for entry in entries:
-                    c = entry.candidate
-                    # the columns of dunning.communication.line's INSERT_COLUMNS after the
-                    # communication's id
-                    lines.append((c.move_id, c.level_id or None, c.due_date, c.currency_id,
-                                  c.total, c.residual, c.overdue, c.residual_company,
-                                  c.reference or None, True))
-                    if failed_step:
-                        # a step of the episode: the invoice keeps its place in its chain
-                        failed_levels[level.id].append(c.move_id)
-                        continue
-                    if not chain_step:
-                        continue  # a one-off step (invoice issued): its record is the message
-                    move_levels[(level.id, c.due_date)].append(c.move_id)
-                    if c.promise_state == "open" and c.promise_date and c.promise_date < today:
-                        broken.append(c.move_id)
-                    if c.remind_reason:
-                        reminded.append(c.move_id)
-                amount = sum(e.candidate.residual_company for e in entries)
-                # the channels the customer refused stay out (dunning_plan_customer.py)
-                channels, left_out = self._dunning_plan_channels(partner, level, planning,
-                                                                 refused)
-                if left_out:
-                    reason = f"{reason}\n{left_out}"
-                for channel_id, channel, template_id in self._dunning_memo(
-                        planning, ("channels", channels), lambda: [
-                            (line.id, line.channel, line.mail_template_id.id)
-                            for line in channels]):
-                    scheduled_at, tz, why_then = self._dunning_plan_moment(
-                        partner, company, policy, channel, now, planning)
-                    vals_list.append({
-                        "company_id": company.id,
-                        "currency_id": currency_id,
-                        "partner_id": partner.id,
-                        "policy_id": policy.id,
-                        "level_id": level.id,
-                        "channel": channel,
-                        "channel_config_id": channel_id,
-                        "mail_template_id": template_id,
-                        "state": state,
-                        "scheduled_at": scheduled_at,
-                        "partner_tz": tz,
-                        "schedule_reason": why_then,
-                        "reason": reason,
-                        "amount_total": amount,
-                        "line_ids": lines,
-                    })
-            # planned records log nothing in their chatter (sending them does): written as
-            # create() would, in one COPY (above)
-            line_lists = [vals.pop("line_ids") for vals in vals_list]
-            comms = self.env["dunning.communication"]._dunning_insert_planned(vals_list)
-            self.env["dunning.communication.line"]._dunning_insert(
-                [(comm_id, *line) for comm_id, lines in zip(comms.ids, line_lists)
-                 for line in lines])
-            comm_ids += comms.ids
+        # PostgreSQL writes a batch (and checks its foreign keys) while Python works out the
+        # next one (tools/bulk.py): nothing in the loop reads back what the batches write
+        with BulkWriter(self.env.cr) as writer:
+            for start in range(0, len(plans), PLAN_BATCH):
+                vals_list = []
+                move_levels = defaultdict(list)  # the batch's invoices: their new places
+                for partner, company, policy, level, entries, refused in \
+                        plans[start:start + PLAN_BATCH]:
+                    if (level.id, company.id) not in steps:
+                        steps[level.id, company.id] = (
+                            "to_review" if level._needs_review() else "scheduled",
+                            policy.kind == "failed_payment", level.count_from == "due",
+                            company.currency_id.id)
+                    state, failed_step, chain_step, currency_id = steps[level.id, company.id]
+                    reason = "\n".join(f"{e.candidate.name}: {e.why}" for e in entries)
+                    lines = []
+                    for entry in entries:
+                        c = entry.candidate
+                        # the columns of dunning.communication.line's INSERT_COLUMNS after the
+                        # communication's id
+                        lines.append((c.move_id, c.level_id or None, c.due_date, c.currency_id,
+                                      c.total, c.residual, c.overdue, c.residual_company,
+                                      c.reference or None, True))
+                        if failed_step:
+                            # a step of the episode: the invoice keeps its place in its chain
+                            failed_levels[level.id].append(c.move_id)
+                            continue
+                        if not chain_step:
+                            continue  # a one-off step (invoice issued): the message is its record
+                        move_levels[(level.id, c.due_date)].append(c.move_id)
+                        if (c.promise_state == "open" and c.promise_date
+                                and c.promise_date < today):
+                            broken.append(c.move_id)
+                        if c.remind_reason:
+                            reminded.append(c.move_id)
+                    amount = sum(e.candidate.residual_company for e in entries)
+                    # the channels the customer refused stay out (dunning_plan_customer.py)
+                    channels, left_out = self._dunning_plan_channels(partner, level, planning,
+                                                                     refused)
+                    if left_out:
+                        reason = f"{reason}\n{left_out}"
+                    for channel_id, channel, template_id in self._dunning_memo(
+                            planning, ("channels", channels), lambda: [
+                                (line.id, line.channel, line.mail_template_id.id)
+                                for line in channels]):
+                        scheduled_at, tz, why_then = self._dunning_plan_moment(
+                            partner, company, policy, channel, now, planning)
+                        vals_list.append({
+                            "company_id": company.id,
+                            "currency_id": currency_id,
+                            "partner_id": partner.id,
+                            "policy_id": policy.id,
+                            "level_id": level.id,
+                            "channel": channel,
+                            "channel_config_id": channel_id,
+                            "mail_template_id": template_id,
+                            "state": state,
+                            "scheduled_at": scheduled_at,
+                            "partner_tz": tz,
+                            "schedule_reason": why_then,
+                            "reason": reason,
+                            "amount_total": amount,
+                            "line_ids": lines,
+                        })
+                # planned records log nothing in their chatter (sending them does): written as
+                # create() would, in one statement (above)
+                line_lists = [vals.pop("line_ids") for vals in vals_list]
+                comms = self.env["dunning.communication"]._dunning_insert_planned(
+                    vals_list, writer=writer)
+                self.env["dunning.communication.line"]._dunning_insert(
+                    [(comm_id, *line) for comm_id, lines in zip(comms.ids, line_lists)
+                     for line in lines], writer=writer)
+                self.env["account.move"]._dunning_set_states(
+                    ["dunning_level_id", "dunning_due_date"],
+                    [(move_id, level_id, due) for (level_id, due), move_ids
+                     in move_levels.items() for move_id in move_ids], writer=writer)
+                comm_ids += comms.ids
         comms = self.env["dunning.communication"].browse(comm_ids)
         comms.invalidate_recordset(["line_ids"])
         Move = self.env["account.move"]
-        Move._dunning_set_states(["dunning_level_id", "dunning_due_date"], [
-            (move_id, level_id, due) for (level_id, due), move_ids in move_levels.items()
-            for move_id in move_ids])
         for level_id, move_ids in failed_levels.items():
             Move.browse(move_ids)._dunning_set_state(dunning_payment_failed_level_id=level_id)
         Move.browse(broken)._dunning_on_promise_broken()

@@ -18,9 +18,9 @@ class TestDunningPlanRecords(DunningCommon):
         original = Model._dunning_insert_planned
         written = []
 
-        def spy(model, vals_list):
+        def spy(model, vals_list, **kwargs):
             written.extend(dict(vals) for vals in vals_list)
-            return original(model, vals_list)
+            return original(model, vals_list, **kwargs)
 
         with patch.object(Model, "_dunning_insert_planned", spy), \
                 freeze_time(f"{day.isoformat()} 10:00:00"):
