@@ -5,18 +5,15 @@ it from here, so they all say the same: each open invoice (and open credit note)
 date, days late, amount, the charges applied so far, the payments received since a date, totals
 and aging buckets per currency.
 """
-import base64
-import io
 from datetime import timedelta
-
-import qrcode
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
-from odoo.tools.image import image_data_uri
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+from ..tools.qr import qr_data_uri
 
 STATEMENT_REPORT = "dunning_chain.action_report_dunning_statement"
 #: the statement PDF lists the payments of this many days
@@ -185,17 +182,11 @@ class DunningStatement(models.AbstractModel):
 
     @api.model
     def _dunning_qr_image(self, value):
-        """A QR code of ``value`` as a PNG data URI, drawn with the ``qrcode`` library (an
-        Odoo requirement) at error correction M (what the EPC's QR guidelines ask): a few
-        milliseconds, where Odoo's barcode route (reportlab) takes about a third of a second,
-        paid twice per letter."""
-        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=4,
-                           border=2)
-        qr.add_data(value)
-        qr.make(fit=True)
-        buffer = io.BytesIO()
-        qr.make_image().save(buffer, format="PNG")
-        return image_data_uri(base64.b64encode(buffer.getvalue()))
+        """A QR code of ``value`` as a PNG data URI at error correction M (what the EPC's QR
+        guidelines ask): the ``qrcode`` library's image (an Odoo requirement), drawn by
+        tools/qr.py in about 4 ms (the library: 10 to 13; Odoo's barcode route, reportlab,
+        about a third of a second), paid twice per letter."""
+        return qr_data_uri(value)
 
     @api.model
     def _dunning_epc_qr(self, bank, amount, reference, currency, partner):

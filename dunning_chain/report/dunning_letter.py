@@ -154,7 +154,6 @@ class DunningMessage(models.AbstractModel):
                        for currency, amount, _rows in due],
         })
         url = comm.sudo().customer_url if self._dunning_may_read_link() else False
-        # the image dunning.statement._dunning_qr_image draws, in half the time (tools/qr.py)
         link_qr = qr.qr_data_uri(url) if url else False
         return dict(payment, banks=payment["banks"][:2], due=due, url=url, link_qr=link_qr)
 

@@ -2,8 +2,8 @@
 
 ``qrcode`` (an Odoo requirement) picks the mask of a code by drawing the whole code eight times,
 once per mask, placing every data bit again each time, scores each with pure Python loops over
-every module, and draws the PNG one rectangle per dark module: about 10 ms per code, paid once
-per letter (its customer link). Here the data bits are placed once: the eight candidates differ
+every module, and draws the PNG one rectangle per dark module: about 10 ms per code, paid per
+letter (its customer link, and the SEPA payment code where the company has a euro account). Here the data bits are placed once: the eight candidates differ
 only by each mask's flips of the data modules (their format area is blank whatever the mask), so
 each candidate is the unmasked code, one integer per row, XOR the mask's flips; it is scored by
 ``qrcode``'s own penalty rules (``qrcode.util.lost_point``: runs of five or more, 2x2 blocks,
@@ -112,5 +112,6 @@ def qr_png(value, box_size=4, border=2, error_correction=qrcode.constants.ERROR_
 
 def qr_data_uri(value, box_size=4, border=2):
     """The QR code of ``value`` at error correction M (what the EPC's QR guidelines ask) as a
-    PNG data URI (the same as dunning.statement._dunning_qr_image gives)."""
+    PNG data URI: the image of ``qrcode.QRCode(box_size=..., border=...)``, byte for byte
+    (test_dunning_send_scale.py)."""
     return image_data_uri(base64.b64encode(qr_png(value, box_size=box_size, border=border)))
