@@ -3,7 +3,9 @@ from datetime import date, datetime
 
 import psycopg2.errors
 
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import AccessError
+from odoo.service import model as rpc
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
 from ..tools.bulk import BulkWriter, copy_rows
@@ -131,3 +133,38 @@ class TestDunningBulkWriter(TransactionCase):
                          [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)])
         self.assertEqual(moves[0].dunning_last_date, datetime(2026, 11, 2, 9, 30),
                          "the other columns of an invoice's place are kept")
+
+    def test_nothing_of_it_is_reachable_over_rpc(self):
+        """The writer is a plain class of tools/bulk.py, not a model: its insert / execute /
+        wait / close exist on no model; the model methods that hand it rows are private.
+        Called the way XML-RPC / JSON-RPC calls (odoo.service.model.call_kw) by a dunning
+        manager, the user with the most rights of the addon: refused."""
+        manager = new_test_user(self.env, login="bulk_writer_mgr",
+                                groups="dunning_chain.group_dunning_manager")
+        env = self.env(user=manager.id, context={})
+        models = ["dunning.plan", "dunning.communication", "dunning.communication.line",
+                  "dunning.move.state", "account.move"]
+        for model in models:
+            for method in ("insert", "execute", "wait", "close"):
+                with self.assertRaisesRegex(AttributeError, "does not exist"):
+                    rpc.call_kw(env[model], method, [[]], {})
+        private = [("dunning.communication", "_dunning_insert_planned"),
+                   ("dunning.communication.line", "_dunning_insert"),
+                   ("dunning.move.state", "_dunning_upsert_rows"),
+                   ("account.move", "_dunning_set_states"),
+                   ("dunning.plan", "_dunning_create_planned")]
+        for model, method in private:
+            with self.assertRaisesRegex(AccessError, "cannot be called remotely"):
+                rpc.call_kw(env[model], method, [[]], {})
+
+    def test_crafted_text_is_a_value_not_sql(self):
+        """Every value goes to PostgreSQL as part of one JSON parameter, never in the SQL."""
+        comm = self._communication()
+        crafted = ["x'); DELETE FROM dunning_communication_line; --",
+                   '","move_id":1}]\'); DROP TABLE res_partner; --', "%s %(rows)s {}", "\u0041"]
+        rows = [(comm.id, self.move.id, None, date(2026, 12, 1), self.currency.id, 1.0, 1.0,
+                 1.0, 1.0, text, True) for text in crafted]
+        with BulkWriter(self.env.cr) as writer:
+            writer.insert("dunning_communication_line", COLUMNS, rows)
+        self.assertEqual(sorted(row[-2] for row in self._stored(comm)), sorted(crafted))
+        self.assertTrue(self.env["res.partner"].search_count([]))
