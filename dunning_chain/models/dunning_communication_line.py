@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..tools.bulk import copy_rows
+from ..tools.bulk import writing
 
 
 class DunningCommunicationLine(models.Model):
@@ -72,10 +72,8 @@ class DunningCommunicationLine(models.Model):
         is computed. ``writer``: a ``tools.bulk.BulkWriter`` writes them instead."""
         if rows:
             self.flush_model()
-            if writer is None:
-                copy_rows(self.env.cr, self._table, self.INSERT_COLUMNS, rows)
-            else:
-                writer.insert(self._table, self.INSERT_COLUMNS, rows)
+            with writing(self.env.cr, writer) as rows_writer:
+                rows_writer.insert(self._table, self.INSERT_COLUMNS, rows)
 
     @api.model
     def _dunning_amounts(self, move, today):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools.bulk import BulkWriter
+from ..tools.bulk import writing
 
 
 class DunningMoveState(models.Model):
@@ -68,11 +68,9 @@ class DunningMoveState(models.Model):
         conflict = SQL("ON CONFLICT (move_id) DO UPDATE SET %s", SQL(", ").join(
             SQL("%s = EXCLUDED.%s", SQL.identifier(col), SQL.identifier(col))
             for col in columns))
-        now = writer is None
-        writer = writer or BulkWriter(self.env.cr, background=False)
-        writer.insert(self._table, ["move_id", *columns], rows, after=after, conflict=conflict)
-        if now:
-            writer.wait()
+        with writing(self.env.cr, writer) as rows_writer:
+            rows_writer.insert(self._table, ["move_id", *columns], rows, after=after,
+                               conflict=conflict)
 
     @api.model
     def _dunning_park(self, move_ids, paid_at):

@@ -16,7 +16,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 
-from ..tools.bulk import BulkWriter, copy_rows
+from ..tools.bulk import BulkWriter, writing
 from .dunning_plan import PLAN_BATCH
 
 #: Columns the ORM fills itself on create
@@ -100,12 +100,9 @@ class DunningCommunication(models.Model):
                          for col, convert in converters), name]
 
         comms = self.browse(ids)
-        if writer is None:
-            copy_rows(cr, self._table, columns, rows())
-            comms.check_access("create")
-        else:
-            writer.insert(self._table, columns, rows(),
-                          after=lambda: comms.check_access("create"))
+        with writing(cr, writer) as rows_writer:
+            rows_writer.insert(self._table, columns, rows(),
+                               after=lambda: comms.check_access("create"))
         return comms
 
 

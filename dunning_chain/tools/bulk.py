@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import psycopg2.extensions
 
@@ -91,6 +92,12 @@ class BulkWriter:
             if after:
                 self._after.append(after)
             return
+        if not self._background and conflict is None:
+            # nothing runs beside the caller: COPY, the fastest way in
+            copy_rows(self._cr, table, columns, rows)
+            if after:
+                self._after.append(after)
+            return
         names = SQL(", ").join(SQL.identifier(column) for column in columns)
         self.execute(SQL(
             "INSERT INTO %(table)s (%(names)s) SELECT %(names)s "
@@ -155,3 +162,15 @@ class BulkWriter:
         if exc_type is None:
             self.wait()
         return False
+
+
+@contextmanager
+def writing(cr, writer=None):
+    """The caller's ``writer``, or one that writes at once (COPY where it can), its ``after``
+    callbacks run at the end of the block: a method that takes an optional writer writes its
+    rows the same way with it or without."""
+    if writer is not None:
+        yield writer
+        return
+    with BulkWriter(cr, background=False) as now:
+        yield now
